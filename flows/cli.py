@@ -1,0 +1,142 @@
+"""The `lakepulse` command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from infra.settings import ConfigError, Settings
+from infra.stack import manager
+from infra.stack.errors import StackError
+
+app = typer.Typer(
+    help="LakePulse: Postgres CDC and files to Delta, dbt Silver/Gold, quality gates, Prefect.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(width=min(Console().width, 100))
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def one_line_errors(func: F) -> F:
+    """Known failures print one line naming the cause and the fix, then exit 1."""
+
+    @wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        from infra.spark import SparkUnavailable
+
+        try:
+            return func(*args, **kwargs)
+        except (StackError, ConfigError, SparkUnavailable) as exc:
+            err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--only", help="Service to act on (repeatable): postgres, metastore, sail, prefect."
+    ),
+]
+
+
+@app.command()
+@one_line_errors
+def up(only: OnlyOption = None) -> None:
+    """Start the embedded stack (idempotent) and wait until it is healthy."""
+    settings = Settings.from_env()
+    with console.status("starting services…"):
+        result = manager.up(settings, only)
+    for name in result.already_running:
+        console.print(f"[yellow]•[/] {name} already running")
+    for name in result.started:
+        console.print(f"[green]✓[/] {name} started")
+    console.print(f"stack ready in {result.seconds:.1f}s — state in {settings.home}")
+    _print_status(settings)
+
+
+@app.command()
+@one_line_errors
+def down(only: OnlyOption = None) -> None:
+    """Stop the services this state directory started."""
+    settings = Settings.from_env()
+    if only:
+        for name in only:
+            manager.select([name])
+    stopped = manager.down(settings, only)
+    if stopped:
+        console.print("stopped: " + ", ".join(stopped))
+    else:
+        console.print("nothing was running")
+
+
+@app.command()
+@one_line_errors
+def status() -> None:
+    """Show services, ports, PIDs, health and URLs."""
+    settings = Settings.from_env()
+    rows = _print_status(settings)
+    if not all(row.healthy for row in rows):
+        raise typer.Exit(3)
+
+
+def _print_status(settings: Settings) -> list[manager.ServiceStatus]:
+    rows = manager.status(settings)
+    table = Table(title=f"LakePulse stack ({settings.home.name})", title_justify="left")
+    table.add_column("service")
+    table.add_column("port", justify="right")
+    table.add_column("pid", justify="right")
+    table.add_column("health")
+    table.add_column("url", overflow="fold")
+    for row in rows:
+        health = (
+            "[green]healthy[/]" if row.healthy
+            else "[red]down[/]" if row.pid is None
+            else "[yellow]starting[/]"
+        )
+        table.add_row(row.name, str(row.port), str(row.pid or "-"), health, row.url)
+    console.print(table)
+    return rows
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@one_line_errors
+def dbt(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Option(help="dbt target: local, spark or trino.")] = "local",
+) -> None:
+    """Run dbt in dbt_project/ with the profile's environment set, e.g. `lakepulse dbt build`."""
+    from flows.dbt_runner import run_dbt
+
+    result = run_dbt(list(ctx.args), Settings.from_env(), target=target)
+    raise typer.Exit(result.returncode)
+
+
+@app.command()
+@one_line_errors
+def demo() -> None:
+    """Run the minimal slice end to end: Bronze through Spark Connect, Silver by dbt."""
+    from flows.demo import run_demo
+
+    report = run_demo(Settings.from_env(), console)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app(prog_name="lakepulse")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Spark Connect sessions and table creation with explicit absolute locations.
+
+All Spark work in LakePulse goes through this module: the embedded Sail server
+by default, or any Spark Connect endpoint named by LAKEPULSE_SPARK_REMOTE.
+With a Hive Metastore catalog every table must carry an absolute LOCATION
+(the metastore returns `file:` database URIs that Sail treats as relative).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+
+from infra.settings import LAYERS, Settings
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class SparkUnavailable(RuntimeError):
+    """The Spark Connect endpoint does not answer; the message names the fix."""
+
+
+def session(settings: Settings | None = None) -> SparkSession:
+    """A Spark Connect session to the configured endpoint (one per process, reused)."""
+    settings = settings or Settings.from_env()
+    try:
+        spark = SparkSession.builder.remote(settings.spark_remote).getOrCreate()
+        spark.sql("select 1").collect()
+    except Exception as exc:  # grpc errors come in several types
+        raise SparkUnavailable(
+            f"Spark Connect at {settings.spark_remote} does not answer "
+            f"({type(exc).__name__}): run `lakepulse up` or fix LAKEPULSE_SPARK_REMOTE"
+        ) from exc
+    return spark
+
+
+def new_session(settings: Settings | None = None) -> SparkSession:
+    """A fresh, independent Spark Connect session (not the process default)."""
+    settings = settings or Settings.from_env()
+    return SparkSession.builder.remote(settings.spark_remote).create()
+
+
+def _check_ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"{name!r} is not a valid table or database identifier")
+    return name
+
+
+def table_location(settings: Settings, database: str, table: str) -> Path:
+    """The absolute lake path of a table: <lake>/<database>/<table>."""
+    return settings.lake_dir / _check_ident(database) / _check_ident(table)
+
+
+def ensure_database(spark: SparkSession, settings: Settings, database: str) -> None:
+    location = settings.lake_dir / _check_ident(database)
+    location.mkdir(parents=True, exist_ok=True)
+    spark.sql(f"create database if not exists {database} location '{location}'")
+
+
+def ensure_layers(spark: SparkSession, settings: Settings) -> None:
+    for layer in LAYERS:
+        ensure_database(spark, settings, layer)
+
+
+def table_exists(spark: SparkSession, database: str, table: str) -> bool:
+    rows = spark.sql(f"show tables in {_check_ident(database)}").collect()
+    return any(row["tableName"] == table for row in rows)
+
+
+def append_delta(
+    df: DataFrame,
+    settings: Settings,
+    database: str,
+    table: str,
+    *,
+    partition_by: list[str] | None = None,
+    merge_schema: bool = False,
+) -> str:
+    """Append df to database.table, creating it at its absolute lake location when new.
+
+    Uses append (never overwrite, which the metastore catalog rejects as REPLACE and
+    which Sail would apply to the whole table). Returns the qualified table name.
+    """
+    location = table_location(settings, database, table)
+    writer = df.write.format("delta").mode("append").option("path", str(location))
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    if merge_schema:
+        writer = writer.option("mergeSchema", "true")
+    qualified = f"{database}.{table}"
+    writer.saveAsTable(qualified)
+    return qualified

@@ -1,0 +1,1 @@
+"""The embedded stack: Postgres, Hive Metastore, Sail and Prefect as local processes."""

@@ -1,0 +1,184 @@
+"""The embedded PostgreSQL 15 cluster: initdb on first start, logical WAL, loopback only.
+
+Postgres refuses to run as root, so when the caller is root the cluster's
+files belong to the unprivileged `postgres` OS user and the server runs as it.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import psycopg
+
+from infra.settings import Settings
+from infra.stack import process
+from infra.stack.errors import StackError
+
+NAME = "postgres"
+PORT_ENV = "LAKEPULSE_PG_PORT"
+RUN_AS = "postgres"
+
+
+def bindir() -> Path:
+    override = os.environ.get("LAKEPULSE_PG_BINDIR")
+    candidates = [override] if override else sorted(glob.glob("/usr/lib/postgresql/*/bin"))[::-1]
+    for cand in candidates:
+        if cand and (Path(cand) / "postgres").exists() and (Path(cand) / "initdb").exists():
+            return Path(cand)
+    found = shutil.which("postgres")
+    if found:
+        return Path(found).resolve().parent
+    raise StackError(
+        "PostgreSQL server binaries not found: install them (apt-get install -y "
+        "postgresql-15) or set LAKEPULSE_PG_BINDIR to the folder holding initdb and postgres"
+    )
+
+
+def data_dir(settings: Settings) -> Path:
+    return settings.data_dir / "postgres"
+
+
+def socket_dir(settings: Settings) -> Path:
+    return settings.run_dir / "pgsock"
+
+
+def pid_file(settings: Settings) -> Path:
+    return settings.run_dir / "postgres.pid"
+
+
+def log_file(settings: Settings) -> Path:
+    return settings.log_dir / "postgres.log"
+
+
+def _run_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(RUN_AS)
+    except KeyError as exc:
+        raise StackError(
+            "running as root but there is no 'postgres' OS user to run the server: "
+            "create one (useradd --system postgres) or run lakepulse as a normal user"
+        ) from exc
+    return RUN_AS
+
+
+def _check_reachable(path: Path, user: str) -> None:
+    """The server user must be able to traverse every parent of its data directory."""
+    for parent in reversed(path.parents):
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            raise StackError(
+                f"the '{user}' OS user cannot enter {parent}: run `chmod o+x {parent}` "
+                "or set LAKEPULSE_HOME to a folder under a world-traversable path"
+            )
+
+
+def _prepare_dirs(settings: Settings, user: str | None) -> None:
+    for path in (data_dir(settings), socket_dir(settings), settings.log_dir):
+        path.mkdir(parents=True, exist_ok=True)
+    if user is None:
+        return
+    _check_reachable(data_dir(settings), user)
+    pw = pwd.getpwnam(user)
+    for path in (data_dir(settings), socket_dir(settings)):
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    data_dir(settings).chmod(0o700)
+    logf = log_file(settings)
+    logf.touch(exist_ok=True)
+    os.chown(logf, pw.pw_uid, pw.pw_gid)
+
+
+def _initdb(settings: Settings, user: str | None) -> None:
+    if (data_dir(settings) / "PG_VERSION").exists():
+        return
+    result = subprocess.run(
+        [
+            str(bindir() / "initdb"),
+            "-D", str(data_dir(settings)),
+            "-U", settings.pg_user,
+            "--auth=trust",
+            "-E", "UTF8",
+            "--no-locale",
+        ],
+        capture_output=True,
+        text=True,
+        user=user,
+    )
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-1:]
+        raise StackError(
+            f"initdb failed ({' '.join(tail)}): fix the cause or remove {data_dir(settings)}"
+        )
+
+
+def argv(settings: Settings) -> list[str]:
+    return [
+        str(bindir() / "postgres"),
+        "-D", str(data_dir(settings)),
+        "-p", str(settings.ports.postgres),
+        "-k", str(socket_dir(settings)),
+        "-c", "listen_addresses=127.0.0.1",
+        "-c", "wal_level=logical",
+        "-c", "max_replication_slots=16",
+        "-c", "max_wal_senders=16",
+        "-c", "max_connections=100",
+        "-c", "fsync=on",
+        "-c", "logging_collector=off",
+    ]
+
+
+def marker(settings: Settings) -> str:
+    return f"-D {data_dir(settings)}"
+
+
+def start(settings: Settings) -> int:
+    user = _run_user()
+    _prepare_dirs(settings, user)
+    _initdb(settings, user)
+    return process.spawn(
+        argv(settings),
+        pid_file=pid_file(settings),
+        log_file=log_file(settings),
+        marker=marker(settings),
+        user=user,
+        cwd=data_dir(settings),
+    )
+
+
+def healthy(settings: Settings) -> bool:
+    try:
+        with psycopg.connect(
+            host="127.0.0.1", port=settings.ports.postgres, user=settings.pg_user,
+            dbname="postgres", connect_timeout=2,
+        ) as conn:
+            conn.execute("select 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def bootstrap(settings: Settings) -> None:
+    """Create the source database once the server answers."""
+    with psycopg.connect(
+        host="127.0.0.1", port=settings.ports.postgres, user=settings.pg_user,
+        dbname="postgres", autocommit=True,
+    ) as conn:
+        exists = conn.execute(
+            "select 1 from pg_database where datname = %s", (settings.pg_database,)
+        ).fetchone()
+        if not exists:
+            conn.execute(f'create database "{settings.pg_database}"')
+
+
+def stop(settings: Settings) -> bool:
+    # SIGINT to the postmaster alone is Postgres's "fast shutdown".
+    import signal
+
+    return process.stop(pid_file(settings), sig=signal.SIGINT, group=False, timeout=60)
