@@ -101,8 +101,10 @@ def _print_status(settings: Settings) -> list[manager.ServiceStatus]:
     table.add_column("url", overflow="fold")
     for row in rows:
         health = (
-            "[green]healthy[/]" if row.healthy
-            else "[red]down[/]" if row.pid is None
+            "[green]healthy[/]"
+            if row.healthy
+            else "[red]down[/]"
+            if row.pid is None
             else "[yellow]starting[/]"
         )
         table.add_row(row.name, str(row.port), str(row.pid or "-"), health, row.url)
@@ -132,6 +134,40 @@ def demo() -> None:
     report = run_demo(Settings.from_env(), console)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command("check-trino")
+@one_line_errors
+def check_trino() -> None:
+    """Compile the dbt project for Trino offline and parse every file as Trino SQL."""
+    from flows.sql_checks import check_trino as run_check
+
+    result = run_check(Settings.from_env())
+    if not result.compile_ok:
+        console.print(result.compile_output[-4000:])
+        err.print("[bold red]error:[/] dbt compile --target trino failed (output above)")
+        raise typer.Exit(1)
+    for path, error in result.failures.items():
+        err.print(f"[red]✗[/] {path.name}: {error}")
+    console.print(
+        f"{len(result.compiled)} compiled files, {len(result.failures)} not valid Trino SQL"
+    )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@one_line_errors
+def lint(
+    dialect: Annotated[
+        list[str] | None, typer.Option(help="sparksql (needs `lakepulse up`) and/or trino.")
+    ] = None,
+) -> None:
+    """Lint the dbt SQL with sqlfluff: Spark SQL via the dbt templater, Trino via jinja."""
+    from flows.sql_checks import sqlfluff_lint
+
+    codes = [sqlfluff_lint(Settings.from_env(), d) for d in (dialect or ["sparksql", "trino"])]
+    raise typer.Exit(max(codes))
 
 
 def main() -> None:  # pragma: no cover - console script entry

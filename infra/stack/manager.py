@@ -50,7 +50,9 @@ def _url_of(settings: Settings, name: str) -> str:
     return {
         "postgres": f"postgresql://127.0.0.1:{port}/{settings.pg_database}",
         "metastore": settings.metastore_uri,
-        "sail": settings.spark_remote if not settings.spark_remote_override else f"sc://127.0.0.1:{port}",
+        "sail": settings.spark_remote
+        if not settings.spark_remote_override
+        else f"sc://127.0.0.1:{port}",
         "prefect": settings.prefect_ui_url,
     }[name]
 
@@ -61,9 +63,7 @@ def select(only: Iterable[str] | None) -> list[str]:
     wanted: set[str] = set()
     for name in only:
         if name not in SERVICES:
-            raise StackError(
-                f"unknown service {name!r}: choose from {', '.join(SERVICES)}"
-            )
+            raise StackError(f"unknown service {name!r}: choose from {', '.join(SERVICES)}")
         wanted.add(name)
         wanted.update(DEPENDS_ON.get(name, []))
     return [name for name in SERVICES if name in wanted]

@@ -50,9 +50,11 @@ def argv(settings: Settings) -> list[str]:
         "--add-opens=java.base/java.lang=ALL-UNNAMED",
         "--add-opens=java.base/java.net=ALL-UNNAMED",
         "--add-opens=java.base/java.util=ALL-UNNAMED",
-        "-cp", f"{conf}:{jars}/*",
+        "-cp",
+        f"{conf}:{jars}/*",
         "org.apache.hadoop.hive.metastore.HiveMetaStore",
-        "-p", str(settings.ports.metastore),
+        "-p",
+        str(settings.ports.metastore),
     ]
 
 

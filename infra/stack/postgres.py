@@ -101,10 +101,13 @@ def _initdb(settings: Settings, user: str | None) -> None:
     result = subprocess.run(
         [
             str(bindir() / "initdb"),
-            "-D", str(data_dir(settings)),
-            "-U", settings.pg_user,
+            "-D",
+            str(data_dir(settings)),
+            "-U",
+            settings.pg_user,
             "--auth=trust",
-            "-E", "UTF8",
+            "-E",
+            "UTF8",
             "--no-locale",
         ],
         capture_output=True,
@@ -121,16 +124,26 @@ def _initdb(settings: Settings, user: str | None) -> None:
 def argv(settings: Settings) -> list[str]:
     return [
         str(bindir() / "postgres"),
-        "-D", str(data_dir(settings)),
-        "-p", str(settings.ports.postgres),
-        "-k", str(socket_dir(settings)),
-        "-c", "listen_addresses=127.0.0.1",
-        "-c", "wal_level=logical",
-        "-c", "max_replication_slots=16",
-        "-c", "max_wal_senders=16",
-        "-c", "max_connections=100",
-        "-c", "fsync=on",
-        "-c", "logging_collector=off",
+        "-D",
+        str(data_dir(settings)),
+        "-p",
+        str(settings.ports.postgres),
+        "-k",
+        str(socket_dir(settings)),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "wal_level=logical",
+        "-c",
+        "max_replication_slots=16",
+        "-c",
+        "max_wal_senders=16",
+        "-c",
+        "max_connections=100",
+        "-c",
+        "fsync=on",
+        "-c",
+        "logging_collector=off",
     ]
 
 
@@ -155,8 +168,11 @@ def start(settings: Settings) -> int:
 def healthy(settings: Settings) -> bool:
     try:
         with psycopg.connect(
-            host="127.0.0.1", port=settings.ports.postgres, user=settings.pg_user,
-            dbname="postgres", connect_timeout=2,
+            host="127.0.0.1",
+            port=settings.ports.postgres,
+            user=settings.pg_user,
+            dbname="postgres",
+            connect_timeout=2,
         ) as conn:
             conn.execute("select 1")
         return True
@@ -167,8 +183,11 @@ def healthy(settings: Settings) -> bool:
 def bootstrap(settings: Settings) -> None:
     """Create the source database once the server answers."""
     with psycopg.connect(
-        host="127.0.0.1", port=settings.ports.postgres, user=settings.pg_user,
-        dbname="postgres", autocommit=True,
+        host="127.0.0.1",
+        port=settings.ports.postgres,
+        user=settings.pg_user,
+        dbname="postgres",
+        autocommit=True,
     ) as conn:
         exists = conn.execute(
             "select 1 from pg_database where datname = %s", (settings.pg_database,)

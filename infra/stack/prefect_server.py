@@ -40,8 +40,15 @@ def environment(settings: Settings) -> dict[str, str]:
 
 def argv(settings: Settings) -> list[str]:
     return [
-        sys.executable, "-m", "prefect", "server", "start",
-        "--host", "127.0.0.1", "--port", str(settings.ports.prefect),
+        sys.executable,
+        "-m",
+        "prefect",
+        "server",
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(settings.ports.prefect),
     ]
 
 

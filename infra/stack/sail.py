@@ -49,10 +49,15 @@ def environment(settings: Settings) -> dict[str, str]:
 
 def argv(settings: Settings) -> list[str]:
     return [
-        str(sail_binary()), "spark", "server",
-        "--ip", "127.0.0.1",
-        "--port", str(settings.ports.sail),
-        "-C", str(workdir(settings)),
+        str(sail_binary()),
+        "spark",
+        "server",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(settings.ports.sail),
+        "-C",
+        str(workdir(settings)),
     ]
 
 

@@ -1,0 +1,63 @@
+"""Session-scoped real services: one embedded stack (Postgres, HMS, Sail, Prefect) for the run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from infra.settings import Settings
+from tests.helpers import new_home, run_cli, stack_env
+
+
+@pytest.fixture(scope="session")
+def stack_env_vars() -> Iterator[dict[str, str]]:
+    """Start the real stack in a throwaway home on free ports; stop it after the session."""
+    home = new_home("session")
+    env = stack_env(home)
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("LAKEPULSE_")})
+    result = run_cli("up", env=env)
+    if result.returncode != 0:
+        run_cli("down", env=env)
+        pytest.fail(f"lakepulse up failed:\n{result.stdout}\n{result.stderr}")
+    try:
+        yield env
+    finally:
+        run_cli("down", env=env)
+        os.environ.clear()
+        os.environ.update(saved)
+        if not os.environ.get("LAKEPULSE_KEEP_TEST_HOME"):
+            shutil.rmtree(home.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(stack_env_vars: dict[str, str]) -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def spark(settings: Settings):
+    from infra.spark import session
+
+    return session(settings)
+
+
+@pytest.fixture
+def home_factory():
+    """Make throwaway state homes (traversable by the postgres user); remove them after."""
+    from tests.helpers import new_home
+
+    made = []
+
+    def make(name: str):
+        home = new_home(name)
+        made.append(home)
+        return home
+
+    yield make
+    for home in made:
+        home.parent.chmod(0o755)
+        shutil.rmtree(home.parent, ignore_errors=True)
