@@ -33,10 +33,11 @@ def one_line_errors(func: F) -> F:
     @wraps(func)
     def wrapper(*args: object, **kwargs: object) -> object:
         from infra.spark import SparkUnavailable
+        from ingestion.source.db import SourceError
 
         try:
             return func(*args, **kwargs)
-        except (StackError, ConfigError, SparkUnavailable) as exc:
+        except (StackError, ConfigError, SparkUnavailable, SourceError) as exc:
             err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
             raise typer.Exit(1) from None
 
@@ -134,6 +135,93 @@ def demo() -> None:
     report = run_demo(Settings.from_env(), console)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+@one_line_errors
+def seed(
+    scale: Annotated[float, typer.Option(help="Scale factor: 1 is about 1.1 million rows.")] = 0.1,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed and scale, same data.")] = 42,
+    dirty_rate: Annotated[
+        float, typer.Option(help="Share of customers/rows given realistic mess (0 to 0.5).")
+    ] = 0.0,
+    replace: Annotated[bool, typer.Option(help="Drop and reload an existing WWI schema.")] = False,
+) -> None:
+    """Load deterministic Wide World Importers data into the source Postgres."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ingestion.source.generator import TABLE_ORDER
+    from ingestion.source.seeder import preflight
+    from ingestion.source.seeder import seed as run_seed
+
+    settings = Settings.from_env()
+    preflight(settings, scale=scale, dirty_rate=dirty_rate, replace=replace)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
+        task = bar.add_task(f"seeding SF {scale}", total=len(TABLE_ORDER))
+
+        def advance(table: str, rows: int) -> None:
+            bar.update(task, advance=1, description=f"loaded {table} ({rows:,} rows)")
+
+        report = run_seed(
+            settings, scale=scale, seed=seed, dirty_rate=dirty_rate, replace=replace,
+            progress=advance,
+        )
+    table = Table(title=f"seeded SF {scale} (seed {seed})", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in report.counts.items():
+        table.add_row(name, f"{rows:,}")
+    table.add_row("[bold]total", f"[bold]{report.total_rows:,}")
+    console.print(table)
+    planted = ", ".join(f"{k}={v}" for k, v in report.planted.items())
+    console.print(f"planted (dirty rate {dirty_rate}): {planted}")
+    console.print(
+        f"generated in {report.generate_seconds:.1f}s, loaded in {report.load_seconds:.1f}s "
+        f"({report.rows_per_second:,.0f} rows/s); content hash {report.content_hash[:16]}"
+    )
+
+
+@app.command()
+@one_line_errors
+def simulate(
+    pattern: Annotated[str, typer.Option(help="trickle, bulk or burst.")] = "trickle",
+    rate: Annotated[float, typer.Option(help="Target row changes per second.")] = 50.0,
+    duration: Annotated[float, typer.Option(help="Seconds to run.")] = 10.0,
+    events: Annotated[
+        int | None, typer.Option(help="Stop after this many row changes.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the workload.")] = 7,
+    schema_change: Annotated[
+        bool, typer.Option(help="Add a nullable column to customers and start filling it.")
+    ] = False,
+) -> None:
+    """Run realistic OLTP changes against the source and print the ledger."""
+    from ingestion.source.simulator import simulate as run_simulate
+    from ingestion.source.simulator import validate
+
+    validate(pattern, rate, duration, events)
+    with console.status(f"simulating {pattern} at {rate:g} events/s…") as status_line:
+        ledger = run_simulate(
+            Settings.from_env(), pattern=pattern, rate=rate, duration=duration,
+            max_events=events, seed=seed, schema_change=schema_change,
+            on_commit=lambda lg: status_line.update(
+                f"simulating {pattern}: {lg.events:,} changes in {lg.transactions:,} transactions"
+            ),
+        )
+    table = Table(title="committed changes (ledger)", title_justify="left")
+    for col in ("table", "insert", "update", "delete"):
+        table.add_column(col, justify="left" if col == "table" else "right")
+    for name, ops in ledger.by_table().items():
+        table.add_row(name, *(f"{ops.get(op, 0):,}" for op in ("insert", "update", "delete")))
+    console.print(table)
+    for ddl in ledger.ddl:
+        console.print(f"DDL: {ddl}")
+    console.print(
+        f"{ledger.events:,} changes in {ledger.transactions:,} transactions over "
+        f"{ledger.seconds:.1f}s ({ledger.events_per_second:,.0f} events/s)"
+    )
 
 
 @app.command("check-trino")
