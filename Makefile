@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test unit lint check-trino up down status clean
+.PHONY: setup demo test unit bench lint check-trino up down status clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,9 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m benchmarks.bench_source
 
 unit: setup
 	$(BIN)/pytest tests/unit
