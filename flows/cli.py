@@ -224,6 +224,55 @@ def simulate(
     )
 
 
+ingest_app = typer.Typer(help="Land data in Bronze.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+
+@ingest_app.command("cdc")
+@one_line_errors
+def ingest_cdc(
+    once: Annotated[
+        bool, typer.Option("--once", help="Drain to the current WAL position.")
+    ] = False,
+    follow: Annotated[bool, typer.Option("--follow", help="Keep following the WAL.")] = False,
+    slot: Annotated[str, typer.Option(help="Replication slot name.")] = "lakepulse_cdc",
+    batch: Annotated[
+        int, typer.Option(help="Row changes per batch (whole transactions).")
+    ] = 20000,
+    seconds: Annotated[
+        float | None, typer.Option(help="With --follow: stop after this many seconds.")
+    ] = None,
+) -> None:
+    """Capture Postgres changes (logical decoding) into Bronze Delta tables, exactly once."""
+    from ingestion.cdc.runner import run
+
+    if once == follow:
+        raise ConfigError("choose one of --once (drain and exit) or --follow (keep running)")
+    with console.status("capturing…") as line:
+        summary = run(
+            Settings.from_env(), slot=slot, follow=follow, batch_changes=batch,
+            max_seconds=seconds,
+            progress=lambda s: line.update(
+                f"capturing: {s.total:,} events, {s.batches} batches, "
+                f"{s.snapshot_tables} tables snapshotted"
+            ),
+        )
+    table = Table(title="events landed in Bronze", title_justify="left")
+    table.add_column("source table")
+    for op in ("r", "c", "u", "d", "t"):
+        table.add_column(op, justify="right")
+    for name in sorted({t for t, _ in summary.events}):
+        table.add_row(name, *(f"{summary.events.get((name, op), 0):,}" for op in "rcudt"))
+    console.print(table)
+    for drift in summary.schema_drift:
+        console.print(f"[yellow]schema drift:[/] {drift}")
+    console.print(
+        f"{summary.total:,} events in {summary.batches} batches ({summary.transactions:,} "
+        f"transactions) in {summary.seconds:.1f}s, {summary.events_per_second:,.0f} events/s; "
+        f"lag {summary.lag_bytes:,} bytes, {summary.lag_seconds:.1f}s"
+    )
+
+
 @app.command("check-trino")
 @one_line_errors
 def check_trino() -> None:

@@ -1,0 +1,1 @@
+"""Log-based change data capture from Postgres (pgoutput logical decoding)."""

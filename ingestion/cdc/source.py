@@ -1,0 +1,207 @@
+"""Reading the source: the replication slot, the consistent snapshot, and decoded transactions.
+
+The slot is created on a replication connection with EXPORT_SNAPSHOT; the
+initial snapshot of every published table is read in that exported snapshot,
+so snapshot and stream meet exactly at the slot's consistent point (no gap,
+no overlap). Changes are read with `pg_logical_slot_peek_binary_changes`
+(nothing is consumed) and the slot is advanced only after Bronze committed
+them (`confirm`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import psycopg
+
+from infra.settings import Settings
+from ingestion.cdc import values
+from ingestion.cdc.events import ChangeEvent
+from ingestion.cdc.pgoutput import (
+    UNCHANGED_TOAST,
+    Begin,
+    Change,
+    Column,
+    Commit,
+    Decoder,
+    Relation,
+    Truncate,
+    lsn_to_int,
+)
+from ingestion.source.db import PUBLICATION, SourceError, connect
+
+DEFAULT_SLOT = "lakepulse_cdc"
+
+
+@dataclass
+class Transaction:
+    xid: int
+    commit_lsn: int
+    end_lsn: int
+    commit_time: datetime
+    events: list[ChangeEvent] = field(default_factory=list)
+
+
+def check_source(conn: psycopg.Connection) -> None:
+    level = conn.execute("show wal_level").fetchone()[0]
+    if level != "logical":
+        raise SourceError(
+            f"Postgres wal_level is {level!r}, CDC needs 'logical': set wal_level = logical "
+            "and restart Postgres (`lakepulse up` does this for the embedded one)"
+        )
+    found = conn.execute("select 1 from pg_publication where pubname = %s", (PUBLICATION,))
+    if not found.fetchone():
+        raise SourceError(
+            f"publication {PUBLICATION} is missing: run `lakepulse seed` (or create it over the "
+            "captured tables)"
+        )
+
+
+def slot_info(conn: psycopg.Connection, slot: str) -> tuple[int, bool] | None:
+    """(confirmed flush LSN, active) of the slot, or None when it does not exist."""
+    row = conn.execute(
+        "select confirmed_flush_lsn::text, active, plugin from pg_replication_slots "
+        "where slot_name = %s",
+        (slot,),
+    ).fetchone()
+    if row is None:
+        return None
+    if row[2] != "pgoutput":
+        raise SourceError(f"slot {slot} uses {row[2]}, not pgoutput: drop it or choose another")
+    return lsn_to_int(row[0]), bool(row[1])
+
+
+def published_relations(conn: psycopg.Connection) -> list[Relation]:
+    rows = conn.execute(
+        """
+        select c.oid, n.nspname, c.relname, c.relreplident,
+               a.attname, a.atttypid, a.atttypmod,
+               coalesce(a.attnum = any(i.indkey), false)
+        from pg_publication_tables p
+        join pg_namespace n on n.nspname = p.schemaname
+        join pg_class c on c.relnamespace = n.oid and c.relname = p.tablename
+        join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+        left join pg_index i on i.indrelid = c.oid and i.indisprimary
+        where p.pubname = %s
+        order by n.nspname, c.relname, a.attnum
+        """,
+        (PUBLICATION,),
+    ).fetchall()
+    relations: dict[int, list] = {}
+    heads: dict[int, tuple] = {}
+    for oid, schema, name, ident, col, typ, mod, key in rows:
+        heads[oid] = (schema, name, ident)
+        relations.setdefault(oid, []).append(Column(col, typ, mod, key))
+    return [Relation(oid, *heads[oid], tuple(cols)) for oid, cols in relations.items()]
+
+
+def create_slot_and_snapshot(
+    settings: Settings, slot: str
+) -> Iterator[tuple[int, Relation, Iterator[ChangeEvent]]]:
+    """Create the slot and yield (consistent LSN, relation, snapshot events) per table."""
+    repl = psycopg.connect(settings.pg_dsn, autocommit=True, replication="database")
+    try:
+        result = repl.pgconn.exec_(
+            f"CREATE_REPLICATION_SLOT {slot} LOGICAL pgoutput EXPORT_SNAPSHOT".encode()
+        )
+        if result.status != 2:  # PGRES_TUPLES_OK
+            raise SourceError(
+                f"cannot create replication slot {slot}: "
+                f"{(result.error_message or b'').decode().strip()}"
+            )
+        consistent = lsn_to_int(result.get_value(0, 1).decode())
+        snapshot_name = result.get_value(0, 2).decode()
+        with connect(settings) as conn:
+            conn.execute("set timezone = 'UTC'")
+            conn.execute("set transaction isolation level repeatable read")
+            conn.execute(f"set transaction snapshot '{snapshot_name}'")
+            now = datetime.now(UTC)
+            xid = conn.execute("select txid_current()").fetchone()[0]
+            for relation in published_relations(conn):
+                yield consistent, relation, _snapshot_rows(conn, relation, consistent, xid, now)
+            conn.rollback()
+    finally:
+        repl.close()
+
+
+def _snapshot_rows(conn, relation: Relation, lsn: int, xid: int, now: datetime):
+    cols = ", ".join(f'"{c.name}"::text' for c in relation.columns)
+    with conn.cursor(name=f"snap_{relation.oid}") as cur:
+        cur.itersize = 20_000
+        cur.execute(f"select {cols} from {relation.qualified}")
+        for i, row in enumerate(cur):
+            after = {
+                c.name: values.to_json(v, c.type_oid)
+                for c, v in zip(relation.columns, row, strict=True)
+            }
+            yield ChangeEvent(relation, "r", None, after, lsn, xid, now, i, i + 1, "true")
+
+
+def read_transactions(
+    conn: psycopg.Connection, slot: str, decoder: Decoder, *, max_changes: int, upto_lsn: int | None
+) -> list[Transaction]:
+    """Peek complete transactions after the slot's confirmed position (consumes nothing)."""
+    upto = None if upto_lsn is None else f"{upto_lsn >> 32:X}/{upto_lsn & 0xFFFFFFFF:X}"
+    rows = conn.execute(
+        "select data from pg_logical_slot_peek_binary_changes(%s, %s::pg_lsn, %s, "
+        "'proto_version', '1', 'publication_names', %s)",
+        (slot, upto, max_changes, PUBLICATION),
+    ).fetchall()
+    done: list[Transaction] = []
+    current: Transaction | None = None
+    per_table: Counter[int] = Counter()
+    for (data,) in rows:
+        message = decoder.decode(data)
+        if isinstance(message, Begin):
+            current = Transaction(message.xid, message.final_lsn, 0, message.commit_time)
+            per_table.clear()
+        elif isinstance(message, Commit):
+            if current is not None:
+                current.end_lsn = message.end_lsn
+                done.append(current)
+            current = None
+        elif isinstance(message, Change) and current is not None:
+            relation = decoder.relations[message.relation_oid]
+            per_table[relation.oid] += 1
+            before = _as_json(relation, message.before)
+            after = _as_json(relation, message.after)
+            if after is not None and before is not None and len(after) < len(relation.columns):
+                after = {**before, **after}  # unchanged TOAST values: take them from before
+            current.events.append(ChangeEvent(
+                relation, message.op, before, after, current.commit_lsn, current.xid,
+                current.commit_time, len(current.events), per_table[relation.oid],
+            ))
+        elif isinstance(message, Truncate) and current is not None:
+            for oid in message.relation_oids:
+                relation = decoder.relations[oid]
+                per_table[oid] += 1
+                current.events.append(ChangeEvent(
+                    relation, "t", None, None, current.commit_lsn, current.xid,
+                    current.commit_time, len(current.events), per_table[oid],
+                ))
+    return done
+
+
+def _as_json(relation: Relation, row: tuple | None) -> dict | None:
+    if row is None:
+        return None
+    return {
+        c.name: values.to_json(v, c.type_oid)
+        for c, v in zip(relation.columns, row, strict=True)
+        if v is not UNCHANGED_TOAST
+    }
+
+
+def confirm(conn: psycopg.Connection, slot: str, lsn: int) -> None:
+    """Advance the slot: everything up to lsn is safely in Bronze."""
+    conn.execute(
+        "select pg_replication_slot_advance(%s, %s::pg_lsn)",
+        (slot, f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"),
+    )
+
+
+def current_wal_lsn(conn: psycopg.Connection) -> int:
+    return lsn_to_int(conn.execute("select pg_current_wal_lsn()::text").fetchone()[0])

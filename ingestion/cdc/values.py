@@ -1,0 +1,78 @@
+"""Postgres text values to JSON values (the envelope's type mapping).
+
+| Postgres | JSON |
+|---|---|
+| smallint, integer, bigint, oid | number (integer) |
+| real, double precision | number; NaN/Infinity as strings |
+| numeric, money | string with every digit kept (e.g. "1234.50") |
+| boolean | true / false |
+| text, varchar, char, uuid, enum, inet, interval, other | string |
+| date | "YYYY-MM-DD" |
+| time | "HH:MM:SS[.ffffff]" |
+| timestamp (no time zone) | ISO-8601 "YYYY-MM-DDTHH:MM:SS[.ffffff]" taken as UTC, with "Z" |
+| timestamptz | ISO-8601 in UTC with "Z", e.g. "2024-03-05T10:12:00.123456Z" |
+| bytea | base64 string |
+| json, jsonb | the JSON document as a string |
+| arrays | string in Postgres array syntax |
+| null | null |
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+INT_OIDS = {20, 21, 23, 26}
+FLOAT_OIDS = {700, 701}
+NUMERIC_OIDS = {1700, 790}
+BOOL_OID = 16
+BYTEA_OID = 17
+DATE_OID = 1082
+TIMESTAMP_OID = 1114
+TIMESTAMPTZ_OID = 1184
+
+# Spark SQL types for Bronze columns of each Postgres type
+SPARK_TYPES = {20: "bigint", 21: "smallint", 23: "int", 26: "bigint", 700: "float",
+               701: "double", 16: "boolean", 1082: "date", 1114: "timestamp",
+               1184: "timestamp"}
+
+
+def spark_type(type_oid: int, modifier: int) -> str:
+    if type_oid == 1700:
+        if modifier >= 4:
+            precision = ((modifier - 4) >> 16) & 0xFFFF
+            scale = (modifier - 4) & 0xFFFF
+            return f"decimal({precision},{scale})"
+        return "string"  # unconstrained numeric: keep every digit
+    if type_oid == BYTEA_OID:
+        return "binary"
+    return SPARK_TYPES.get(type_oid, "string")
+
+
+def _utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+
+
+def parse_timestamptz(text: str) -> datetime:
+    value = text.replace(" ", "T", 1)
+    if value[-3] in "+-" and value[-3:].lstrip("+-").isdigit():  # "+00" -> "+00:00"
+        value += ":00"
+    return datetime.fromisoformat(value)
+
+
+def to_json(text: str | None, type_oid: int):
+    if text is None:
+        return None
+    if type_oid in INT_OIDS:
+        return int(text)
+    if type_oid in FLOAT_OIDS:
+        return float(text) if text not in ("NaN", "Infinity", "-Infinity") else text
+    if type_oid == BOOL_OID:
+        return text == "t"
+    if type_oid == TIMESTAMPTZ_OID:
+        return _utc_iso(parse_timestamptz(text))
+    if type_oid == TIMESTAMP_OID:
+        return _utc_iso(datetime.fromisoformat(text.replace(" ", "T", 1)).replace(tzinfo=UTC))
+    if type_oid == BYTEA_OID:
+        return base64.b64encode(bytes.fromhex(text[2:])).decode("ascii")
+    return text  # numeric keeps its digits; dates, text, json, uuid... as strings
