@@ -25,6 +25,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks.bench_source
+	$(BIN)/python -m benchmarks.bench_cdc
 
 unit: setup
 	$(BIN)/pytest tests/unit
