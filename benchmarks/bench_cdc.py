@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
-import socket
 import statistics
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from infra.settings import Settings
+from benchmarks.throwaway_stack import throwaway_stack
 from infra.spark import session
-from infra.stack import manager
 from ingestion.cdc.runner import run
 from ingestion.source.seeder import seed
 from ingestion.source.simulator import simulate
@@ -30,40 +25,33 @@ from ingestion.source.simulator import simulate
 console = Console()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def main() -> None:
     events = int(os.environ.get("BENCH_CDC_EVENTS", "500000"))
-    root = Path(tempfile.mkdtemp(prefix="lakepulse-bench-cdc-"))
-    root.chmod(0o755)
-    os.environ["LAKEPULSE_HOME"] = str(root / "home")
-    for var in ("LAKEPULSE_PG_PORT", "LAKEPULSE_HMS_PORT", "LAKEPULSE_SAIL_PORT"):
-        os.environ[var] = str(_free_port())
-    settings = Settings.from_env()
     results = Table(title="CDC benchmarks", title_justify="left")
     results.add_column("figure")
     results.add_column("value", justify="right")
-    try:
-        manager.up(settings, ["postgres", "sail"])
+    with throwaway_stack("cdc", ["postgres", "sail"]) as settings:
         seed(settings, scale=0.1, seed=42, replace=True)
         snap = run(settings)
-        results.add_row("snapshot (SF 0.1)", f"{snap.total:,} rows in {snap.seconds:.1f} s "
-                        f"({snap.events_per_second:,.0f} rows/s)")
+        results.add_row(
+            "snapshot (SF 0.1)",
+            f"{snap.total:,} rows in {snap.seconds:.1f} s ({snap.events_per_second:,.0f} rows/s)",
+        )
         ledger = simulate(settings, pattern="bulk", rate=1e9, duration=3600, max_events=events)
         drained = run(settings)
-        results.add_row(f"WAL to Bronze, --once over {ledger.events:,} changes",
-                        f"{drained.events_per_second:,.0f} events/s ({drained.seconds:.1f} s, "
-                        f"{drained.batches} batches)")
+        results.add_row(
+            f"WAL to Bronze, --once over {ledger.events:,} changes",
+            f"{drained.events_per_second:,.0f} events/s ({drained.seconds:.1f} s, "
+            f"{drained.batches} batches)",
+        )
 
         # follow mode: trickle in one thread, capture in this one; latency from the data
         follow_start = int(time.time()) + 1
         stop_at = time.monotonic() + 40
-        worker = threading.Thread(target=simulate, kwargs=dict(
-            settings=settings, pattern="trickle", rate=200, duration=30, seed=3))
+        worker = threading.Thread(
+            target=simulate,
+            kwargs=dict(settings=settings, pattern="trickle", rate=200, duration=30, seed=3),
+        )
         worker.start()
         run(settings, follow=True, max_seconds=stop_at - time.monotonic(), poll_seconds=0.2)
         worker.join()
@@ -77,14 +65,13 @@ def main() -> None:
         if lags:
             p50 = statistics.median(lags)
             p95 = lags[min(len(lags) - 1, int(0.95 * len(lags)))]
-            results.add_row("follow mode commit-to-Bronze latency (trickle 200/s)",
-                            f"p50 {p50:.2f} s, p95 {p95:.2f} s ({len(lags):,} orders)")
+            results.add_row(
+                "follow mode commit-to-Bronze latency (trickle 200/s)",
+                f"p50 {p50:.2f} s, p95 {p95:.2f} s ({len(lags):,} orders)",
+            )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         results.add_row("peak memory of this process", f"{peak:,.0f} MiB")
         console.print(results)
-    finally:
-        manager.down(settings)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

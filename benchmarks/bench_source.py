@@ -8,38 +8,21 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
-import socket
-import tempfile
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from infra.settings import Settings
-from infra.stack import manager
+from benchmarks.throwaway_stack import throwaway_stack
 from ingestion.source.seeder import seed
 from ingestion.source.simulator import simulate
 
 console = Console()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def main() -> None:
     scale = float(os.environ.get("BENCH_SCALE", "1"))
-    root = Path(tempfile.mkdtemp(prefix="lakepulse-bench-"))
-    root.chmod(0o755)
-    os.environ["LAKEPULSE_HOME"] = str(root / "home")
-    os.environ["LAKEPULSE_PG_PORT"] = str(_free_port())
-    settings = Settings.from_env()
-    try:
-        manager.up(settings, ["postgres"])
+    with throwaway_stack("source", ["postgres"]) as settings:
         began = time.monotonic()
         report = seed(settings, scale=scale, seed=42, dirty_rate=0.02, replace=True)
         wall = time.monotonic() - began
@@ -48,8 +31,9 @@ def main() -> None:
         results.add_column("value", justify="right")
         results.add_row("rows loaded", f"{report.total_rows:,}")
         results.add_row("generate time", f"{report.generate_seconds:.1f} s")
-        results.add_row("COPY load time (one transaction, FKs, publication)",
-                        f"{report.load_seconds:.1f} s")
+        results.add_row(
+            "COPY load time (one transaction, FKs, publication)", f"{report.load_seconds:.1f} s"
+        )
         results.add_row("seed wall time (incl. analyze + content hash)", f"{wall:.1f} s")
         results.add_row("seed rows/s (generate + load)", f"{report.rows_per_second:,.0f}")
         for pattern, rate, seconds in (("bulk", 1e9, 15.0), ("trickle", 1e9, 10.0)):
@@ -62,9 +46,6 @@ def main() -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         results.add_row("peak memory of this process", f"{peak:,.0f} MiB")
         console.print(results)
-    finally:
-        manager.down(settings)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
