@@ -56,6 +56,12 @@ def _typed(value, spark_type: str):
         return date.fromisoformat(value)
     if spark_type == "binary":
         return base64.b64decode(value)
+    if spark_type in ("int", "bigint", "smallint"):
+        return int(value)
+    if spark_type in ("double", "float"):
+        return float(value)
+    if spark_type == "boolean" and not isinstance(value, bool):
+        raise ValueError(f"not a boolean: {value!r}")
     if spark_type == "string" and not isinstance(value, str):
         return str(value)
     return value
@@ -67,6 +73,7 @@ class BronzeWriter:
     settings: Settings
     server_name: str = "wwi"
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    schemas: dict[str, dict[str, str] | None] = field(default_factory=dict)
     schema_drift: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -89,6 +96,49 @@ class BronzeWriter:
                     self.marks[table] = NO_MARK
         return self.marks[table]
 
+    def _bronze_schema(self, table: str) -> dict[str, str] | None:
+        """Column -> Spark type of the Bronze table (None when it does not exist yet); cached."""
+        if table not in self.schemas:
+            self.schemas[table] = (
+                {f.name: f.dataType.simpleString()
+                 for f in self.spark.table(f"{DATABASE}.{table}").schema.fields}
+                if table_exists(self.spark, DATABASE, table) else None
+            )
+        return self.schemas[table]
+
+    def _drift(self, message: str) -> None:
+        if message not in self.schema_drift:
+            self.schema_drift.append(message)
+
+    def _layout(self, table: str, relation: Relation) -> tuple[list[tuple[str, str, str]], bool]:
+        """Columns to write as (name, Spark type, kind: src | meta | gone), and whether any is new.
+
+        Bronze keeps its existing column types; a column the source no longer sends is
+        written as null; a new source column is added (merge schema). All drift is recorded.
+        """
+        source = {c.name: values.spark_type(c.type_oid, c.type_modifier) for c in relation.columns}
+        existing = self._bronze_schema(table)
+        meta = dict(METADATA)
+        if existing is None:
+            return [(n, t, "src") for n, t in source.items()] + [
+                (n, t, "meta") for n, t in METADATA], False
+        layout = []
+        for name, kind in existing.items():
+            if name in meta:
+                layout.append((name, kind, "meta"))
+            elif name in source:
+                if source[name] != kind:
+                    self._drift(f"{table}: column {name} retyped at the source "
+                                f"({kind} -> {source[name]}); Bronze keeps {kind}")
+                layout.append((name, kind, "src"))
+            else:
+                self._drift(f"{table}: column {name} no longer sent by the source (null)")
+                layout.append((name, kind, "gone"))
+        added = [(n, t, "src") for n, t in source.items() if n not in existing]
+        for name, kind, _ in added:
+            self._drift(f"{table}: column {name} added ({kind})")
+        return layout + added, bool(added)
+
     def write(
         self, relation: Relation, events: Iterable[ChangeEvent], batch_id: str
     ) -> Counter[str]:
@@ -97,8 +147,7 @@ class BronzeWriter:
         mark = self.high_water_mark(table)
         now = datetime.now(UTC)
         read_ms = int(now.timestamp() * 1000)
-        columns = [(c.name, values.spark_type(c.type_oid, c.type_modifier))
-                   for c in relation.columns]
+        layout, adds_columns = self._layout(table, relation)
         rows = []
         written: Counter[str] = Counter()
         last = mark
@@ -107,41 +156,36 @@ class BronzeWriter:
             if key <= mark:
                 continue
             image = event.after if event.after is not None else (event.before or {})
-            rows.append((
-                *(_typed(image.get(name), kind) for name, kind in columns),
-                event.op, event.lsn, event.tx_id, event.commit_time, event.seq, now, now.date(),
-                batch_id,
-                event.envelope_json(db=self.settings.pg_database, server_name=self.server_name,
-                                    read_ms=read_ms),
+            meta = {
+                "_op": event.op, "_lsn": event.lsn, "_tx_id": event.tx_id,
+                "_commit_ts": event.commit_time, "_seq": event.seq, "_ingested_at": now,
+                "_ingest_date": now.date(), "_batch_id": batch_id,
+                "_envelope": event.envelope_json(
+                    db=self.settings.pg_database, server_name=self.server_name, read_ms=read_ms
+                ),
+            }
+            rows.append(tuple(
+                meta[name] if kind == "meta"
+                else self._convert(table, name, image.get(name), spark_type) if kind == "src"
+                else None
+                for name, spark_type, kind in layout
             ))
             written[event.op] += 1
             last = max(last, key)
         if not rows:
             return written
-        schema = ", ".join(f"`{name}` {kind}" for name, kind in (*columns, *METADATA))
+        schema = ", ".join(f"`{name}` {spark_type}" for name, spark_type, _ in layout)
         df = self.spark.createDataFrame(rows, schema)
-        evolving = self._note_drift(table, columns)
         append_delta(df, self.settings, DATABASE, table, partition_by=["_ingest_date"],
-                     merge_schema=evolving)
+                     merge_schema=adds_columns)
+        self.schemas[table] = {name: spark_type for name, spark_type, _ in layout}
         self.marks[table] = last
         return written
 
-    def _note_drift(self, table: str, columns: list[tuple[str, str]]) -> bool:
-        """Compare the source columns with Bronze's; record drift; True if columns were added."""
-        if not table_exists(self.spark, DATABASE, table):
-            return False
-        existing = {
-            f.name: f.dataType.simpleString()
-            for f in self.spark.table(f"{DATABASE}.{table}").schema.fields
-        }
-        added = [name for name, _ in columns if name not in existing]
-        dropped = [name for name in existing
-                   if not name.startswith("_") and name not in dict(columns)]
-        retyped = [name for name, kind in columns if name in existing and existing[name] != kind]
-        for name in added:
-            self.schema_drift.append(f"{table}: column {name} added")
-        for name in dropped:
-            self.schema_drift.append(f"{table}: column {name} no longer sent (kept, null)")
-        for name in retyped:
-            self.schema_drift.append(f"{table}: column {name} retyped at the source")
-        return bool(added)
+    def _convert(self, table: str, column: str, value, spark_type: str):
+        try:
+            return _typed(value, spark_type)
+        except (ValueError, TypeError, ArithmeticError):
+            self._drift(f"{table}: values of {column} do not fit Bronze type {spark_type} "
+                        "(written as null; kept in _envelope)")
+            return None

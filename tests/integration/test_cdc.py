@@ -168,6 +168,81 @@ def test_added_source_column_appears_in_bronze(fresh, spark, settings):
     seed(settings, scale=0.01, seed=42, replace=True)
 
 
+def test_dropped_and_retyped_columns_are_recorded_not_fatal(fresh, spark, settings):
+    run(settings)
+    with connect(settings, autocommit=True) as conn:
+        conn.execute("alter table warehouse.stock_items drop column brand")
+        conn.execute("alter table warehouse.stock_items alter column lead_time_days type bigint")
+        conn.execute(
+            "alter table warehouse.stock_items alter column quantity_per_outer type text "
+            "using quantity_per_outer::text || ' units'"
+        )
+        conn.execute(
+            "update warehouse.stock_items set unit_price = unit_price + 1 where stock_item_id <= 5"
+        )
+    summary = run(settings)
+    assert summary.events[("warehouse.stock_items", "u")] == 5
+    drift = " | ".join(summary.schema_drift)
+    assert "brand no longer sent" in drift
+    assert "lead_time_days retyped" in drift
+    assert "quantity_per_outer do not fit" in drift
+    rows = spark.sql(
+        "select brand, lead_time_days, quantity_per_outer, _envelope "
+        "from bronze.warehouse__stock_items where _op = 'u'"
+    ).collect()
+    assert len(rows) == 5
+    assert all(r["brand"] is None and r["lead_time_days"] is not None for r in rows)
+    assert all(r["quantity_per_outer"] is None and " units" in r["_envelope"] for r in rows)
+
+
+def test_follow_mode_captures_changes_as_they_commit(fresh, settings):
+    import threading
+
+    run(settings)
+    result = {}
+    follower = threading.Thread(target=lambda: result.update(
+        summary=run(settings, follow=True, max_seconds=14, poll_seconds=0.2)))
+    follower.start()
+    time.sleep(3)
+    ledger = simulate(settings, pattern="trickle", rate=150, duration=4, seed=21)
+    follower.join(timeout=120)
+    assert not follower.is_alive()
+    summary = result["summary"]
+    assert summary.batches >= 2  # it picked changes up while they were being made
+    assert Counter(summary.events) == ledger_counts(ledger)
+
+
+def test_slot_in_use_by_another_consumer_is_a_clear_error(fresh, settings, stack_env_vars):
+    from infra.stack.postgres import bindir
+
+    run(settings)
+    dsn = (f"host=127.0.0.1 port={settings.ports.postgres} user={settings.pg_user} "
+           f"dbname={settings.pg_database}")
+    other = subprocess.Popen(
+        [str(bindir() / "pg_recvlogical"), "-d", dsn, "--slot", SLOT, "--start", "-f", "/dev/null",
+         "-o", "proto_version=1", "-o", f"publication_names={PUBLICATION}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        with connect(settings, autocommit=True) as conn:
+            deadline = time.monotonic() + 30
+            while not conn.execute(
+                "select active from pg_replication_slots where slot_name = %s", (SLOT,)
+            ).fetchone()[0]:
+                assert time.monotonic() < deadline, "pg_recvlogical never took the slot"
+                time.sleep(0.2)
+        result = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once"],
+            env=stack_env_vars, capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"slot {SLOT} is in use by another consumer" in lines[0]
+    finally:
+        other.terminate()
+        other.wait(timeout=30)
+
+
 def test_missing_publication_is_a_clear_error(fresh, settings, stack_env_vars):
     with connect(settings, autocommit=True) as conn:
         conn.execute(f"drop publication {PUBLICATION}")
