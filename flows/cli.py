@@ -122,7 +122,14 @@ def dbt(
     """Run dbt in dbt_project/ with the profile's environment set, e.g. `lakepulse dbt build`."""
     from flows.dbt_runner import run_dbt
 
-    result = run_dbt(list(ctx.args), Settings.from_env(), target=target)
+    settings = Settings.from_env()
+    result = run_dbt(list(ctx.args), settings, target=target)
+    if target != "trino" and ctx.args and ctx.args[0] in ("run", "build", "snapshot", "seed"):
+        from infra.lake_gc import prune_generations
+        from infra.spark import session
+
+        for pruned in prune_generations(session(settings), settings):
+            console.print(f"removed old table generation {pruned.path} ({pruned.bytes:,} bytes)")
     raise typer.Exit(result.returncode)
 
 

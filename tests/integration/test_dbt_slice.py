@@ -64,3 +64,24 @@ def test_dbt_test_catches_a_planted_bad_row(settings, spark):
 def _location(spark, table: str) -> str:
     rows = spark.sql(f"describe table extended {table}").collect()
     return next(r["data_type"] for r in rows if r["col_name"] == "Location")
+
+
+def test_full_refresh_makes_a_new_generation_and_removes_the_old_files(
+    stack_env_vars, settings, spark
+):
+    from pathlib import Path
+
+    from tests.helpers import run_cli
+
+    write_slice(spark, settings)
+    first = run_cli("dbt", "run", "--select", MODEL, env=stack_env_vars)
+    assert first.returncode == 0, first.stdout[-2000:]
+    old = Path(_location(spark, f"silver.{MODEL}").removeprefix("file:"))
+    assert (old / "_delta_log").is_dir()
+    refresh = run_cli("dbt", "run", "--full-refresh", "--select", MODEL, env=stack_env_vars)
+    assert refresh.returncode == 0, refresh.stdout[-2000:]
+    new = Path(_location(spark, f"silver.{MODEL}").removeprefix("file:"))
+    assert new != old and (new / "_delta_log").is_dir()
+    assert not old.exists()
+    assert f"removed old table generation {old}" in refresh.stdout.replace("\n", "")
+    assert spark.sql(f"select count(*) n from silver.{MODEL}").collect()[0]["n"] == 4

@@ -5,7 +5,8 @@
   model's `location_root`: <root>/<identifier>/<run timestamp>-<invocation>.
   An existing table with the same columns keeps its location and gets its
   contents replaced (`insert overwrite`, a new Delta version, so time travel
-  keeps working); see sail_build_table.
+  keeps working); a full refresh or a column change makes a new generation,
+  and `lakepulse dbt` removes the old one's files; see sail_build_table.
 -#}
 
 {% macro lakepulse_table_location(relation) -%}
@@ -80,13 +81,13 @@
     {%- call statement('stage_replacement') -%}
       {{ create_table_as(True, staged, sql) }}
     {%- endcall -%}
-    {%- if sail_same_columns(staged, existing_relation) -%}
+    {%- if not should_full_refresh() and sail_same_columns(staged, existing_relation) -%}
       {%- call statement('main') -%}
         insert overwrite table {{ target_relation }} select * from {{ staged }}
       {%- endcall -%}
     {%- else -%}
-      {#- the columns changed: a new table at a new location (the old files stay
-          until table maintenance removes unreferenced generations) -#}
+      {#- a full refresh, or the columns changed: a new table at a new location;
+          `lakepulse dbt` then removes the old generation's files (infra/lake_gc.py) -#}
       {% do adapter.drop_relation(existing_relation) %}
       {%- call statement('main') -%}
         {{ create_table_as(False, target_relation, 'select * from ' ~ staged) }}

@@ -1,0 +1,61 @@
+"""Remove table generations the metastore no longer points at.
+
+dbt tables on Sail + Hive Metastore live at `<lake>/<layer>/<model>/<generation>`
+(see dbt_project/macros/sail/create_table_as.sql): a full refresh or a column
+change creates a new generation and drops the old table, whose files stay
+(every table is EXTERNAL). This removes those orphaned generation folders,
+never the one a table's location names.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from infra.settings import Settings
+
+GENERATION = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}$")
+DBT_LAYERS = ("silver", "gold")
+
+
+@dataclass(frozen=True)
+class Pruned:
+    path: Path
+    bytes: int
+
+
+def table_locations(spark: SparkSession, database: str) -> dict[str, Path]:
+    locations = {}
+    for row in spark.sql(f"show tables in {database}").collect():
+        name = row["tableName"]
+        try:
+            described = spark.sql(f"describe table extended {database}.{name}").collect()
+        except Exception:  # a view, or a table being dropped meanwhile
+            continue
+        for info in described:
+            if info["col_name"] == "Location" and info["data_type"]:
+                locations[name] = Path(info["data_type"].removeprefix("file:"))
+    return locations
+
+
+def prune_generations(spark: SparkSession, settings: Settings) -> list[Pruned]:
+    pruned: list[Pruned] = []
+    for layer in DBT_LAYERS:
+        root = settings.layer_dir(layer)
+        if not root.is_dir():
+            continue
+        live = set(table_locations(spark, layer).values())
+        for model_dir in root.iterdir():
+            if not model_dir.is_dir():
+                continue
+            for generation in model_dir.iterdir():
+                if generation.is_dir() and GENERATION.match(generation.name) \
+                        and generation not in live:
+                    size = sum(f.stat().st_size for f in generation.rglob("*") if f.is_file())
+                    shutil.rmtree(generation)
+                    pruned.append(Pruned(generation, size))
+    return pruned
