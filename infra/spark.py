@@ -22,9 +22,32 @@ class SparkUnavailable(RuntimeError):
     """The Spark Connect endpoint does not answer; the message names the fix."""
 
 
+def _endpoint(remote: str) -> tuple[str, int]:
+    """Host and port of an sc://host:port[/;params] URL (Spark Connect's default port 15002)."""
+    rest = remote.removeprefix("sc://").split("/", 1)[0].split(";", 1)[0]
+    host, _, port = rest.rpartition(":")
+    return (host, int(port)) if host and port.isdigit() else (rest, 15002)
+
+
+def _reachable(remote: str, timeout: float = 3.0) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(_endpoint(remote), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def session(settings: Settings | None = None) -> SparkSession:
     """A Spark Connect session to the configured endpoint (one per process, reused)."""
     settings = settings or Settings.from_env()
+    # the client retries a dead endpoint for minutes: fail fast instead
+    if not _reachable(settings.spark_remote):
+        raise SparkUnavailable(
+            f"Spark Connect at {settings.spark_remote} does not answer (connection refused): "
+            "run `lakepulse up` or fix LAKEPULSE_SPARK_REMOTE"
+        )
     try:
         spark = SparkSession.builder.remote(settings.spark_remote).getOrCreate()
         spark.sql("select 1").collect()

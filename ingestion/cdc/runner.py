@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from infra.settings import Settings
-from infra.spark import session
+from infra.spark import SparkUnavailable, session
 from ingestion.bronze.writer import BronzeWriter, bronze_name
 from ingestion.cdc.pgoutput import Decoder, int_to_lsn
 from ingestion.cdc.source import (
@@ -74,6 +74,19 @@ def _snapshot(settings: Settings, writer: BronzeWriter, slot: str, summary: Capt
             progress(summary)
 
 
+def _write_or_explain(writer: BronzeWriter, relation, events, batch_id: str, txs) -> Counter[str]:
+    """Write one table's events; a Spark/metastore failure becomes a one-line error."""
+    try:
+        return writer.write(relation, events, batch_id)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:160]
+        raise SparkUnavailable(
+            f"writing {relation.qualified} to Bronze failed ({type(exc).__name__}: {first}); "
+            f"nothing after {int_to_lsn(txs[0].commit_lsn)} was acknowledged: check "
+            "`lakepulse status`, then rerun to resume"
+        ) from exc
+
+
 def _count(summary: CaptureSummary, table: str, written: Counter[str]) -> None:
     for op, n in written.items():
         summary.events[(table, op)] += n
@@ -120,7 +133,7 @@ def run(
                 batch_id = f"{int_to_lsn(txs[0].commit_lsn)}-{int_to_lsn(txs[-1].end_lsn)}"
                 size = 0
                 for oid, events in by_table.items():
-                    written = writer.write(relations[oid], events, batch_id)
+                    written = _write_or_explain(writer, relations[oid], events, batch_id, txs)
                     _count(summary, relations[oid].qualified, written)
                     size += sum(written.values())
                 confirm(conn, slot, txs[-1].end_lsn)

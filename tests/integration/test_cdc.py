@@ -243,6 +243,32 @@ def test_slot_in_use_by_another_consumer_is_a_clear_error(fresh, settings, stack
         other.wait(timeout=30)
 
 
+def test_sail_down_is_a_clear_error_and_acknowledges_nothing(fresh, settings, stack_env_vars):
+    from tests.helpers import free_port
+
+    run(settings)
+    simulate(settings, pattern="trickle", rate=200, duration=1)
+    with connect(settings) as conn:
+        before = conn.execute(
+            "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s", (SLOT,)
+        ).fetchone()
+    env = dict(stack_env_vars, LAKEPULSE_SAIL_PORT=str(free_port()))  # nothing listens there
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once"],
+        env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "does not answer" in lines[-1] and "lakepulse up" in lines[-1]
+    with connect(settings) as conn:
+        after = conn.execute(
+            "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s", (SLOT,)
+        ).fetchone()
+    assert after == before
+    resumed = run(settings)
+    assert resumed.total > 0
+
+
 def test_missing_publication_is_a_clear_error(fresh, settings, stack_env_vars):
     with connect(settings, autocommit=True) as conn:
         conn.execute(f"drop publication {PUBLICATION}")

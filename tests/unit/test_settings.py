@@ -22,3 +22,11 @@ def test_bad_port_names_the_variable_and_the_fix(monkeypatch, value):
     monkeypatch.setenv("LAKEPULSE_PG_PORT", value)
     with pytest.raises(ConfigError, match="LAKEPULSE_PG_PORT.*1024-65535"):
         Settings.from_env()
+
+
+def test_spark_endpoint_parsing():
+    from infra.spark import _endpoint
+
+    assert _endpoint("sc://127.0.0.1:50051") == ("127.0.0.1", 50051)
+    assert _endpoint("sc://spark.example:15002/;user_id=etl") == ("spark.example", 15002)
+    assert _endpoint("sc://spark.example") == ("spark.example", 15002)
