@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from infra.settings import Settings
 from infra.spark import SparkUnavailable, session
-from ingestion.bronze.writer import BronzeWriter, bronze_name
+from ingestion.bronze.writer import BronzeWriter
 from ingestion.cdc.pgoutput import Decoder, int_to_lsn
 from ingestion.cdc.source import (
     DEFAULT_SLOT,
@@ -154,5 +154,3 @@ def run(
     summary.seconds = time.monotonic() - began
     return summary
 
-
-__all__ = ["run", "CaptureSummary", "bronze_name"]

@@ -108,21 +108,16 @@ class _Builder:
                        "last_edited_when")
         for i, (code, name, country, territory, pop) in enumerate(ref.STATE_PROVINCES, 1):
             t.rows.append((i, code, name, country + 1, territory, pop, EDITED))
-        for name, values in (
-            ("application.delivery_methods", ref.DELIVERY_METHODS),
-            ("application.payment_methods", ref.PAYMENT_METHODS),
-            ("sales.customer_categories", ref.CUSTOMER_CATEGORIES),
-            ("sales.buying_groups", ref.BUYING_GROUPS),
-            ("purchasing.supplier_categories", ref.SUPPLIER_CATEGORIES),
-            ("warehouse.colors", ref.COLORS),
-            ("warehouse.package_types", ref.PACKAGE_TYPES),
-            ("warehouse.stock_groups", ref.STOCK_GROUPS),
+        for name, entity, values in (
+            ("application.delivery_methods", "delivery_method", ref.DELIVERY_METHODS),
+            ("application.payment_methods", "payment_method", ref.PAYMENT_METHODS),
+            ("sales.customer_categories", "customer_category", ref.CUSTOMER_CATEGORIES),
+            ("sales.buying_groups", "buying_group", ref.BUYING_GROUPS),
+            ("purchasing.supplier_categories", "supplier_category", ref.SUPPLIER_CATEGORIES),
+            ("warehouse.colors", "color", ref.COLORS),
+            ("warehouse.package_types", "package_type", ref.PACKAGE_TYPES),
+            ("warehouse.stock_groups", "stock_group", ref.STOCK_GROUPS),
         ):
-            key = name.split(".")[1].removesuffix("es" if name.endswith("sses") else "s")
-            entity = {"delivery_method": "delivery_method", "payment_method": "payment_method",
-                      "customer_categorie": "customer_category", "buying_group": "buying_group",
-                      "supplier_categorie": "supplier_category", "color": "color",
-                      "package_type": "package_type", "stock_group": "stock_group"}[key]
             t = self.table(name, f"{entity}_id {entity}_name last_edited_when")
             t.rows.extend((i, value, EDITED) for i, value in enumerate(values, 1))
 

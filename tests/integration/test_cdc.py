@@ -45,6 +45,18 @@ def bronze_counts(spark, tables) -> Counter:
     return counts
 
 
+def capture_error_line(env: dict[str, str]) -> str:
+    """Run `lakepulse ingest cdc --once`; it must fail with exactly one stderr line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once"],
+        env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
 def ledger_counts(ledger) -> Counter:
     return Counter({(t, OPS[op]): n for (t, op), n in ledger.changes.items()})
 
@@ -231,13 +243,8 @@ def test_slot_in_use_by_another_consumer_is_a_clear_error(fresh, settings, stack
             ).fetchone()[0]:
                 assert time.monotonic() < deadline, "pg_recvlogical never took the slot"
                 time.sleep(0.2)
-        result = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once"],
-            env=stack_env_vars, capture_output=True, text=True, timeout=120,
-        )
-        assert result.returncode == 1
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and f"slot {SLOT} is in use by another consumer" in lines[0]
+        line = capture_error_line(stack_env_vars)
+        assert f"slot {SLOT} is in use by another consumer" in line
     finally:
         other.terminate()
         other.wait(timeout=30)
@@ -253,13 +260,8 @@ def test_sail_down_is_a_clear_error_and_acknowledges_nothing(fresh, settings, st
             "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s", (SLOT,)
         ).fetchone()
     env = dict(stack_env_vars, LAKEPULSE_SAIL_PORT=str(free_port()))  # nothing listens there
-    result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once"],
-        env=env, capture_output=True, text=True, timeout=180,
-    )
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "does not answer" in lines[-1] and "lakepulse up" in lines[-1]
+    line = capture_error_line(env)
+    assert "does not answer" in line and "lakepulse up" in line
     with connect(settings) as conn:
         after = conn.execute(
             "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s", (SLOT,)
@@ -273,12 +275,7 @@ def test_missing_publication_is_a_clear_error(fresh, settings, stack_env_vars):
     with connect(settings, autocommit=True) as conn:
         conn.execute(f"drop publication {PUBLICATION}")
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once"],
-            env=stack_env_vars, capture_output=True, text=True, timeout=120,
-        )
-        assert result.returncode == 1
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and f"publication {PUBLICATION} is missing" in lines[0]
+        line = capture_error_line(stack_env_vars)
+        assert f"publication {PUBLICATION} is missing" in line
     finally:
         seed(settings, scale=0.01, seed=42, replace=True)
