@@ -136,7 +136,7 @@ def dbt(
 @app.command()
 @one_line_errors
 def demo() -> None:
-    """Run the minimal slice end to end: Bronze through Spark Connect, Silver by dbt."""
+    """Seed (first time), capture changes, build Silver and Gold with dbt, print a summary."""
     from flows.demo import run_demo
 
     report = run_demo(Settings.from_env(), console)

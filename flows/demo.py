@@ -1,4 +1,4 @@
-"""The minimal slice end to end: Bronze via Spark Connect, Silver via dbt, tests, summary."""
+"""`lakepulse demo`: source -> CDC -> Bronze -> dbt Silver and Gold on the embedded stack."""
 
 from __future__ import annotations
 
@@ -10,10 +10,18 @@ from rich.table import Table
 
 from flows.dbt_runner import run_dbt
 from infra import spark as spark_access
+from infra.lake_gc import prune_generations
 from infra.settings import Settings
-from ingestion.sample.slice import write_slice
+from ingestion.cdc.runner import run as capture_changes
+from ingestion.source import seeder
+from ingestion.source.db import connect, wwi_loaded
 
-SILVER_MODEL = "stg_demo__customers"
+DEMO_SCALE = 0.1
+DEMO_DIRTY_RATE = 0.02
+LAYER_TABLES = {
+    "silver": ("stg_wwi__customers", "stg_wwi__orders", "stg_wwi__order_lines"),
+    "gold": ("dim_customer", "dim_product", "fct_sales", "sales_metrics", "customer_analytics"),
+}
 
 
 @dataclass
@@ -26,32 +34,53 @@ class DemoReport:
 def run_demo(settings: Settings, console: Console) -> DemoReport:
     began = time.monotonic()
     spark = spark_access.session(settings)
-    result = write_slice(spark, settings)
-    if result.skipped:
-        console.print(f"[yellow]•[/] {result.table}: slice already landed, nothing new written")
+    with connect(settings) as conn:
+        loaded = wwi_loaded(conn)
+    if loaded:
+        console.print("[yellow]•[/] source already seeded: capturing what changed since last time")
     else:
-        console.print(f"[green]✓[/] {result.table}: {result.written} change events written")
+        report = seeder.seed(settings, scale=DEMO_SCALE, dirty_rate=DEMO_DIRTY_RATE)
+        console.print(f"[green]✓[/] seeded SF {DEMO_SCALE}: {report.total_rows:,} source rows")
 
-    console.print(f"building Silver: dbt build --select {SILVER_MODEL}")
-    build = run_dbt(["build", "--select", SILVER_MODEL], settings, capture=True)
+    captured = capture_changes(settings)
+    console.print(f"[green]✓[/] CDC: {captured.total:,} change events landed in Bronze")
+
+    console.print("building Silver and Gold: dbt build")
+    build = run_dbt(["build"], settings)
+    prune_generations(spark, settings)
     if build.returncode != 0:
-        console.print(build.stdout[-4000:])
-        console.print("[bold red]dbt build failed[/] (see output above)")
+        console.print("[bold red]dbt build failed[/] (see the failing nodes above)")
         return DemoReport(ok=False, seconds=time.monotonic() - began)
 
-    tables = {}
-    for qualified in (result.table, f"silver.{SILVER_MODEL}"):
-        tables[qualified] = spark.sql(f"select count(*) as n from {qualified}").collect()[0]["n"]
-
+    tables = {
+        f"{layer}.{name}": spark.table(f"{layer}.{name}").count()
+        for layer, names in LAYER_TABLES.items()
+        for name in names
+    }
     summary = Table(title="built", title_justify="left")
     summary.add_column("table")
     summary.add_column("rows", justify="right")
     for name, rows in tables.items():
-        summary.add_row(name, str(rows))
+        summary.add_row(name, f"{rows:,}")
     console.print(summary)
+    console.print(top_regions(spark))
     console.print(f"Prefect UI:  {settings.prefect_ui_url}")
     console.print(f"Spark:       {settings.spark_remote}")
     console.print(f"Lake:        {settings.lake_dir}")
     seconds = time.monotonic() - began
     console.print(f"[green]demo done[/] in {seconds:.1f}s")
     return DemoReport(ok=True, tables=tables, seconds=seconds)
+
+
+def top_regions(spark, limit: int = 5) -> Table:
+    rows = spark.sql(
+        "select region, sum(total_revenue) as revenue, sum(total_orders) as orders "
+        f"from gold.sales_metrics group by region order by revenue desc limit {limit}"
+    ).collect()
+    table = Table(title="top regions by revenue (gold.sales_metrics)", title_justify="left")
+    table.add_column("region")
+    table.add_column("revenue", justify="right")
+    table.add_column("orders", justify="right")
+    for row in rows:
+        table.add_row(row["region"], f"{row['revenue']:,.2f}", f"{row['orders']:,}")
+    return table

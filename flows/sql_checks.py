@@ -76,7 +76,16 @@ def sqlfluff_lint(settings: Settings, dialect: str, paths: list[str] | None = No
     """Run sqlfluff over the models: `sparksql` via the dbt templater, `trino` via jinja."""
     argv = [str(Path(sys.executable).parent / "sqlfluff"), "lint"]
     if dialect == "trino":
+        # lint what Trino would run: the project compiled for the trino target
+        compiled = check_trino(settings)
+        if not compiled.compile_ok:
+            print(compiled.compile_output[-3000:])
+            return 1
         argv += ["--config", str(REPO_ROOT / ".sqlfluff-trino")]
+        paths = paths or [  # models only: dbt's generic tests compile into <yml name>/ folders
+            str(p) for p in compiled.compiled
+            if "/models/" in str(p) and not p.parent.name.endswith(".yml")
+        ]
     elif dialect != "sparksql":
         raise ValueError(f"unknown dialect {dialect!r}: use sparksql or trino")
     argv += paths or ["dbt_project/models", "dbt_project/snapshots", "dbt_project/tests"]

@@ -121,3 +121,27 @@ def run_cli_in_process_as(
         code, out, err = json.loads(pipe.read() or '[70, "", "child died"]')
     os.waitpid(pid, 0)
     return subprocess.CompletedProcess(args, code, out, err)
+
+
+WWI_SCHEMAS = ("application", "sales", "warehouse", "purchasing")
+
+
+def reset_capture(spark, settings, slot: str, layers: tuple[str, ...] = ("bronze",)) -> None:
+    """No replication slot and no WWI tables (files included) in `layers`: a clean start."""
+    import shutil
+
+    from ingestion.source.db import connect
+
+    with connect(settings, autocommit=True) as conn:
+        found = conn.execute("select 1 from pg_replication_slots where slot_name = %s", (slot,))
+        if found.fetchone():
+            conn.execute("select pg_drop_replication_slot(%s)", (slot,))
+    for layer in layers:
+        for row in spark.sql(f"show tables in {layer}").collect():
+            name = row["tableName"]
+            if layer != "bronze" or name.split("__")[0] in WWI_SCHEMAS:
+                try:
+                    spark.sql(f"drop table {layer}.{name}")
+                except Exception:  # a view (Silver intermediate models)
+                    spark.sql(f"drop view {layer}.{name}")
+                shutil.rmtree(settings.lake_dir / layer / name, ignore_errors=True)

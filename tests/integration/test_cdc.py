@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from ingestion.cdc.runner import run
 from ingestion.source.db import PUBLICATION, connect
 from ingestion.source.seeder import seed
 from ingestion.source.simulator import SCHEMA_CHANGE_COLUMN, simulate
+from tests.helpers import reset_capture
 
 pytestmark = pytest.mark.stack
 
@@ -24,16 +24,7 @@ OPS = {"insert": "c", "update": "u", "delete": "d"}
 
 
 def reset(spark, settings) -> None:
-    """No slot, no WWI Bronze tables (files included): a clean start for a capture test."""
-    with connect(settings, autocommit=True) as conn:
-        found = conn.execute("select 1 from pg_replication_slots where slot_name = %s", (SLOT,))
-        if found.fetchone():
-            conn.execute("select pg_drop_replication_slot(%s)", (SLOT,))
-    for row in spark.sql("show tables in bronze").collect():
-        name = row["tableName"]
-        if name.split("__")[0] in ("application", "sales", "warehouse", "purchasing"):
-            spark.sql(f"drop table bronze.{name}")
-            shutil.rmtree(settings.lake_dir / "bronze" / name, ignore_errors=True)
+    reset_capture(spark, settings, SLOT)
 
 
 def bronze_counts(spark, tables) -> Counter:

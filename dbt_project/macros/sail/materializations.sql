@@ -50,7 +50,9 @@
   {%- set raw_strategy = config.get('incremental_strategy') or 'merge' -%}
   {%- set grant_config = config.get('grants') -%}
   {%- set file_format = dbt_spark_validate_get_file_format(raw_file_format) -%}
-  {%- set strategy = dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format) -%}
+  {#- cdc_merge: the project's CDC strategy (macros/cdc/cdc_merge_strategy.sql) -#}
+  {%- set strategy = raw_strategy if raw_strategy == 'cdc_merge'
+                     else dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format) -%}
   {%- if strategy == 'insert_overwrite' -%}
     {{ exceptions.raise_compiler_error(
         "incremental_strategy 'insert_overwrite' is unsafe on Sail (dynamic partition "
@@ -73,9 +75,20 @@
       {{ create_table_as(True, tmp_relation, compiled_code) }}
     {%- endcall -%}
     {%- do process_schema_changes(on_schema_change, tmp_relation, existing_relation) -%}
-    {%- call statement('main') -%}
-      {{ dbt_spark_get_incremental_sql(strategy, tmp_relation, target_relation, existing_relation, unique_key, incremental_predicates) }}
-    {%- endcall -%}
+    {%- if strategy == 'cdc_merge' -%}
+      {#- truncate first: the increment is a view whose watermark reads the target -#}
+      {%- call statement('cdc_truncate') -%}
+        {{ cdc_truncate_sql(target_relation, tmp_relation) }}
+      {%- endcall -%}
+      {%- call statement('main') -%}
+        {{ cdc_merge_sql(target_relation, tmp_relation, unique_key,
+                         adapter.get_columns_in_relation(existing_relation)) }}
+      {%- endcall -%}
+    {%- else -%}
+      {%- call statement('main') -%}
+        {{ dbt_spark_get_incremental_sql(strategy, tmp_relation, target_relation, existing_relation, unique_key, incremental_predicates) }}
+      {%- endcall -%}
+    {%- endif -%}
     {%- call statement('drop_tmp_relation') -%}
       drop view if exists {{ tmp_relation }}
     {%- endcall -%}

@@ -1,0 +1,36 @@
+with
+
+delivery_methods as (
+
+    select * from {{ ref('stg_wwi__delivery_methods') }}
+
+),
+
+keyed as (
+
+    select
+        {{ surrogate_key(['delivery_method_id']) }} as delivery_method_key,
+        delivery_method_id,
+        delivery_method_name
+    from delivery_methods
+
+),
+
+unknown_member as (
+
+    select
+        cast(-1 as bigint) as delivery_method_key,
+        cast(null as int) as delivery_method_id,
+        'Unknown' as delivery_method_name
+
+),
+
+final as (
+
+    select * from keyed
+    union all
+    select * from unknown_member
+
+)
+
+select * from final

@@ -1,0 +1,68 @@
+with
+
+cities as (
+
+    select * from {{ ref('stg_wwi__cities') }}
+
+),
+
+state_provinces as (
+
+    select * from {{ ref('stg_wwi__state_provinces') }}
+
+),
+
+countries as (
+
+    select * from {{ ref('stg_wwi__countries') }}
+
+),
+
+joined as (
+
+    select
+        {{ surrogate_key(['cities.city_id']) }} as geography_key,
+        cities.city_id,
+        cities.city_name,
+        state_provinces.state_province_code,
+        state_provinces.state_province_name,
+        state_provinces.sales_territory,
+        countries.country_name,
+        countries.continent,
+        countries.region,
+        countries.subregion,
+        cities.latest_recorded_population as city_population
+    from cities
+    left join state_provinces
+        on cities.state_province_id = state_provinces.state_province_id
+    left join countries
+        on state_provinces.country_id = countries.country_id
+
+),
+
+unknown_member as (
+
+    select
+        cast(-1 as bigint) as geography_key,
+        cast(null as int) as city_id,
+        'Unknown' as city_name,
+        'Unknown' as state_province_code,
+        'Unknown' as state_province_name,
+        'Unknown' as sales_territory,
+        'Unknown' as country_name,
+        'Unknown' as continent,
+        'Unknown' as region,
+        'Unknown' as subregion,
+        cast(null as bigint) as city_population
+
+),
+
+final as (
+
+    select * from joined
+    union all
+    select * from unknown_member
+
+)
+
+select * from final

@@ -1,0 +1,173 @@
+with
+
+price_versions as (
+
+    select * from {{ ref('snap_wwi__stock_items') }}
+
+),
+
+stock_items as (
+
+    select * from {{ ref('stg_wwi__stock_items') }}
+
+),
+
+item_groups as (
+
+    select * from {{ ref('stg_wwi__stock_item_stock_groups') }}
+
+),
+
+stock_groups as (
+
+    select * from {{ ref('stg_wwi__stock_groups') }}
+
+),
+
+colors as (
+
+    select * from {{ ref('stg_wwi__colors') }}
+
+),
+
+package_types as (
+
+    select * from {{ ref('stg_wwi__package_types') }}
+
+),
+
+suppliers as (
+
+    select * from {{ ref('stg_wwi__suppliers') }}
+
+),
+
+primary_group as (
+
+    -- an item may sit in several stock groups; its category is the lowest-numbered one
+    select
+        item_groups.stock_item_id,
+        min(item_groups.stock_group_id) as stock_group_id,
+        count(*) as stock_group_count
+    from item_groups
+    group by item_groups.stock_item_id
+
+),
+
+sequenced as (
+
+    select
+        stock_item_id,
+        unit_price,
+        recommended_retail_price,
+        tax_rate,
+        dbt_valid_from,
+        dbt_valid_to,
+        row_number() over (partition by stock_item_id order by dbt_valid_from) as version_number,
+        lead(dbt_valid_from)
+            over (partition by stock_item_id order by dbt_valid_from)
+            as next_valid_from
+    from price_versions
+
+),
+
+effective as (
+
+    select
+        *,
+        case
+            when version_number = 1 then date '1900-01-01'
+            else cast(dbt_valid_from as date)
+        end as effective_from,
+        coalesce(cast(next_valid_from as date), cast(dbt_valid_to as date), date '9999-12-31')
+            as effective_to
+    from sequenced
+
+),
+
+joined as (
+
+    select
+        {{ surrogate_key(['effective.stock_item_id', 'effective.dbt_valid_from']) }} as product_key,
+        effective.stock_item_id,
+        coalesce(stock_items.stock_item_name, 'Deleted item') as stock_item_name,
+        coalesce(stock_groups.stock_group_name, 'Unknown') as product_category,
+        coalesce(primary_group.stock_group_count, 0) as stock_group_count,
+        coalesce(colors.color_name, 'N/A') as color,
+        coalesce(unit_packages.package_type_name, 'Unknown') as unit_package,
+        coalesce(outer_packages.package_type_name, 'Unknown') as outer_package,
+        stock_items.brand,
+        stock_items.item_size,
+        stock_items.supplier_id,
+        coalesce(suppliers.supplier_name, 'Unknown') as supplier_name,
+        stock_items.is_chiller_stock,
+        stock_items.lead_time_days,
+        stock_items.quantity_per_outer,
+        stock_items.typical_weight_per_unit,
+        effective.unit_price,
+        effective.recommended_retail_price,
+        effective.tax_rate,
+        effective.version_number,
+        effective.dbt_valid_from as valid_from,
+        effective.dbt_valid_to as valid_to,
+        effective.effective_from,
+        effective.effective_to,
+        effective.dbt_valid_to is null as is_current
+    from effective
+    left join stock_items
+        on effective.stock_item_id = stock_items.stock_item_id
+    left join primary_group
+        on effective.stock_item_id = primary_group.stock_item_id
+    left join stock_groups
+        on primary_group.stock_group_id = stock_groups.stock_group_id
+    left join colors
+        on stock_items.color_id = colors.color_id
+    left join package_types as unit_packages
+        on stock_items.unit_package_id = unit_packages.package_type_id
+    left join package_types as outer_packages
+        on stock_items.outer_package_id = outer_packages.package_type_id
+    left join suppliers
+        on stock_items.supplier_id = suppliers.supplier_id
+
+),
+
+unknown_member as (
+
+    select
+        cast(-1 as bigint) as product_key,
+        cast(-1 as int) as stock_item_id,
+        'Unknown' as stock_item_name,
+        'Unknown' as product_category,
+        cast(0 as bigint) as stock_group_count,
+        'Unknown' as color,
+        'Unknown' as unit_package,
+        'Unknown' as outer_package,
+        cast(null as {{ dbt.type_string() }}) as brand,
+        cast(null as {{ dbt.type_string() }}) as item_size,
+        cast(null as int) as supplier_id,
+        'Unknown' as supplier_name,
+        cast(null as boolean) as is_chiller_stock,
+        cast(null as int) as lead_time_days,
+        cast(null as int) as quantity_per_outer,
+        cast(null as decimal(18, 3)) as typical_weight_per_unit,
+        cast(null as decimal(18, 2)) as unit_price,
+        cast(null as decimal(18, 2)) as recommended_retail_price,
+        cast(null as decimal(18, 3)) as tax_rate,
+        1 as version_number,
+        cast(null as timestamp) as valid_from,
+        cast(null as timestamp) as valid_to,
+        date '1900-01-01' as effective_from,
+        date '9999-12-31' as effective_to,
+        true as is_current
+
+),
+
+final as (
+
+    select * from joined
+    union all
+    select * from unknown_member
+
+)
+
+select * from final

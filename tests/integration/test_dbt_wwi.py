@@ -1,0 +1,198 @@
+"""dbt Silver and Gold on CDC'd WWI data: green build, cleaning, reconciliation with Postgres,
+incremental runs after more changes, planted faults caught, table generations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from flows.dbt_runner import run_dbt
+from ingestion.cdc.runner import run as capture
+from ingestion.source.db import connect
+from ingestion.source.generator import TABLE_ORDER
+from ingestion.source.seeder import seed
+from ingestion.source.simulator import simulate
+from tests.helpers import reset_capture, run_cli
+
+pytestmark = pytest.mark.stack
+
+SLOT = "lakepulse_cdc"
+SCALE, DIRTY = 0.05, 0.2
+
+
+def build(settings, *args: str) -> str:
+    result = run_dbt(["build", *args], settings, capture=True)
+    assert result.returncode == 0, result.stdout[-5000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def wwi(spark, settings):
+    """SF 0.05 with planted mess, captured into Bronze, built into Silver and Gold."""
+    reset_capture(spark, settings, SLOT, layers=("bronze", "silver", "gold"))
+    report = seed(settings, scale=SCALE, seed=7, dirty_rate=DIRTY, replace=True)
+    capture(settings, slot=SLOT)
+    build(settings)
+    yield report
+    reset_capture(spark, settings, SLOT, layers=("bronze", "silver", "gold"))
+
+
+def assert_silver_matches_postgres(spark, settings) -> None:
+    with connect(settings) as conn:
+        for table in TABLE_ORDER:
+            entity = table.split(".")[1]
+            expected = conn.execute(f"select count(*) from {table}").fetchone()[0]
+            got = spark.table(f"silver.stg_wwi__{entity}").count()
+            assert got == expected, f"{table}: Postgres {expected}, Silver {got}"
+        holdings = conn.execute(
+            "select sum(quantity_on_hand) from warehouse.stock_item_holdings").fetchone()[0]
+        prices = conn.execute("select sum(unit_price) from warehouse.stock_items").fetchone()[0]
+    assert spark.sql("select sum(quantity_on_hand) s from silver.stg_wwi__stock_item_holdings"
+                     ).collect()[0]["s"] == holdings
+    assert spark.sql("select sum(unit_price) s from silver.stg_wwi__stock_items"
+                     ).collect()[0]["s"] == prices
+
+
+def assert_gold_matches_postgres(spark, settings) -> None:
+    """Revenue, orders and customers per month, computed in Postgres from the raw source."""
+    with connect(settings) as conn:
+        expected = {
+            (row[0], row[1]): (row[2], row[3])
+            for row in conn.execute(
+                "select extract(year from o.order_date)::int,"
+                " extract(month from o.order_date)::int,"
+                " sum(abs(l.quantity) * l.unit_price), count(distinct o.order_id)"
+                " from sales.orders o join sales.order_lines l using (order_id)"
+                " where lower(trim(o.status)) <> 'cancelled' group by 1, 2"
+            )
+        }
+    got = {
+        (r["y"], r["m"]): (r["revenue"], r["orders"])
+        for r in spark.sql(
+            "select year(order_date) y, month(order_date) m, sum(net_amount) revenue,"
+            " count(distinct order_id) orders from gold.fct_sales where not is_cancelled"
+            " group by 1, 2"
+        ).collect()
+    }
+    assert got.keys() == expected.keys()
+    for month, (revenue, orders) in expected.items():
+        assert got[month][0] == Decimal(revenue).quantize(Decimal("0.01")), month
+        assert got[month][1] == orders, month
+    metrics = spark.sql("select sum(total_revenue) r from gold.sales_metrics").collect()[0]["r"]
+    assert metrics == sum(revenue for revenue, _ in got.values())
+
+
+def test_build_is_green_and_silver_matches_postgres(wwi, spark, settings):
+    assert_silver_matches_postgres(spark, settings)
+
+
+def test_gold_reconciles_with_postgres(wwi, spark, settings):
+    assert_gold_matches_postgres(spark, settings)
+    unknown = spark.sql(
+        "select count(*) n from gold.fct_sales where customer_key = -1 or product_key = -1"
+    ).collect()[0]["n"]
+    assert unknown == 0
+
+
+def test_planted_mess_is_cleaned_as_documented(wwi, spark, settings):
+    planted = wwi.planted
+    assert planted["duplicate_customers"] > 0 and planted["negative_quantities"] > 0
+    with connect(settings) as conn:
+        negative = conn.execute(
+            "select count(*) from sales.order_lines where quantity < 0").fetchone()[0]
+        unknown = conn.execute(
+            "select count(*) from sales.orders where status not in "
+            "('entered', 'picked', 'invoiced', 'delivered', 'cancelled')").fetchone()[0]
+    one = lambda sql: spark.sql(sql).collect()[0][0]  # noqa: E731
+    assert one("select count(*) from silver.stg_wwi__order_lines "
+               "where invalid_reason = 'negative quantity corrected'") == negative
+    assert one("select count(*) from silver.stg_wwi__orders where order_status is null") == unknown
+    assert one("select count(*) from silver.int_customer_duplicates where is_duplicate") == (
+        planted["duplicate_customers"])
+    assert one("select count(*) from silver.stg_wwi__customers where email_address <> "
+               "lower(trim(email_address)) or customer_name <> trim(customer_name)") == 0
+    assert one("select count(*) from silver.stg_wwi__customers "
+               "where phone_number is not null and phone_number not rlike '^1[0-9]{10}$'") == 0
+    # every duplicate record and its master are one customer in the analytics
+    assert one("select count(*) from gold.customer_analytics") == one(
+        "select count(distinct master_customer_id) from silver.int_customer_duplicates")
+
+
+def test_incremental_build_after_more_changes_matches_postgres(wwi, spark, settings):
+    before = spark.sql("select count(*) n from silver.snap_wwi__stock_items").collect()[0]["n"]
+    ledger = simulate(settings, pattern="bulk", rate=1e9, duration=60, max_events=3000, seed=11)
+    assert ledger.changes
+    capture(settings, slot=SLOT)
+    out = build(settings)
+    assert "incremental model silver.stg_wwi__orders" in out
+    assert_silver_matches_postgres(spark, settings)
+    assert_gold_matches_postgres(spark, settings)
+    price_changes = sum(n for (table, op), n in ledger.changes.items()
+                        if table == "warehouse.stock_items" and op == "update")
+    after = spark.sql("select count(*) n from silver.snap_wwi__stock_items").collect()[0]["n"]
+    if price_changes:
+        assert after > before
+        assert spark.sql("select count(*) n from gold.dim_product where version_number > 1"
+                         ).collect()[0]["n"] > 0
+
+
+def test_a_planted_orphan_fails_the_relationship_test(wwi, spark, settings):
+    _plant_orphan(spark)
+    try:
+        result = run_dbt(["build", "--select", "stg_wwi__order_lines"], settings, capture=True)
+        assert result.returncode != 0
+        assert "relationships_stg_wwi__order_lines_stock_item_id" in result.stdout
+    finally:
+        spark.sql("delete from bronze.sales__order_lines where _batch_id = 'planted-orphan'")
+    build(settings, "--select", "stg_wwi__order_lines", "--full-refresh")
+    assert_silver_matches_postgres(spark, settings)
+
+
+def _plant_orphan(spark) -> None:
+    """Append one Bronze insert event whose stock item does not exist."""
+    columns = [f.name for f in spark.table("bronze.sales__order_lines").schema.fields]
+    overrides = {"order_line_id": "order_line_id + 10000000", "stock_item_id": "999999",
+                 "_op": "'c'", "_lsn": "_lsn + 1", "_batch_id": "'planted-orphan'"}
+    select = ", ".join(overrides.get(c, c) for c in columns)
+    spark.sql(
+        f"insert into bronze.sales__order_lines select {select} from bronze.sales__order_lines "
+        "order by _lsn desc, _seq desc limit 1"
+    )
+
+
+def _location(spark, table: str) -> Path:
+    rows = spark.sql(f"describe table extended {table}").collect()
+    return Path(next(r["data_type"] for r in rows if r["col_name"] == "Location")
+                .removeprefix("file:"))
+
+
+def test_table_rebuild_is_a_new_delta_version_and_full_refresh_a_new_generation(
+    wwi, spark, settings, stack_env_vars
+):
+    from deltalake import DeltaTable
+
+    model = "dim_geography"
+    location = _location(spark, f"gold.{model}")
+    version = DeltaTable(str(location)).version()
+    rows = spark.table(f"gold.{model}").count()
+    build(settings, "--select", model)
+    assert _location(spark, f"gold.{model}") == location
+    assert DeltaTable(str(location)).version() == version + 1
+    refresh = run_cli("dbt", "run", "--full-refresh", "--select", model, env=stack_env_vars)
+    assert refresh.returncode == 0, refresh.stdout[-2000:]
+    new = _location(spark, f"gold.{model}")
+    assert new != location and (new / "_delta_log").is_dir()
+    assert not location.exists()
+    assert f"removed old table generation {location}" in refresh.stdout.replace("\n", "")
+    assert spark.table(f"gold.{model}").count() == rows
+
+
+def test_demo_command_runs_the_pipeline(wwi, stack_env_vars):
+    result = run_cli("demo", env=stack_env_vars)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "source already seeded" in result.stdout
+    assert "gold.fct_sales" in result.stdout
+    assert "top regions by revenue" in result.stdout
+    assert f"http://127.0.0.1:{stack_env_vars['LAKEPULSE_PREFECT_PORT']}" in result.stdout
