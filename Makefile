@@ -1,4 +1,4 @@
-# LakePulse: `make demo` sets up and runs the minimal slice on the embedded stack;
+# LakePulse: `make demo` sets up, starts the embedded stack and runs seed -> CDC -> dbt Silver and Gold;
 # `make test` sets up and runs the test suite (it starts and stops its own stacks).
 SHELL := /bin/bash
 PY ?= $(shell command -v python3.11 || command -v python3)
@@ -26,6 +26,7 @@ test: setup
 bench: setup
 	$(BIN)/python -m benchmarks.bench_source
 	$(BIN)/python -m benchmarks.bench_cdc
+	$(BIN)/python -m benchmarks.bench_dbt
 
 unit: setup
 	$(BIN)/pytest tests/unit

@@ -189,6 +189,15 @@ def invoice_order(cur: psycopg.Cursor, s: _State, record: Change) -> None:
             (qty, item_id),
         )
         record("warehouse.stock_item_holdings", "update", cur.rowcount)
+    cur.execute(  # the invoice's item totals are the sums of its lines, dry and chiller
+        "update sales.invoices i set total_dry_items = t.dry, total_chiller_items = t.chiller "
+        "from (select coalesce(sum(l.quantity) filter (where not si.is_chiller_stock), 0) dry, "
+        "coalesce(sum(l.quantity) filter (where si.is_chiller_stock), 0) chiller "
+        "from sales.invoice_lines l join warehouse.stock_items si using (stock_item_id) "
+        "where l.invoice_id = %s) t where i.invoice_id = %s",
+        (invoice_id, invoice_id),
+    )
+    record("sales.invoices", "update", cur.rowcount)
     cur.execute(
         "update sales.order_lines set picked_quantity = abs(quantity), last_edited_when = now() "
         "where order_id = %s",
