@@ -1,9 +1,10 @@
-"""Benchmark dbt Silver + Gold on Sail: full build vs incremental build after a 1% source change.
+"""Benchmark dbt Silver + Gold on Sail (full vs incremental after a 1% change) and the gates.
 
 Runs its own Postgres, metastore and Sail in a throwaway state directory on
 free ports: seeds SF BENCH_DBT_SCALE (default 1), captures it into Bronze,
 times a full `dbt build`, then changes about 1% of the source rows with the
-simulator, captures that and times the incremental `dbt build`. Prints
+simulator, captures that and times the incremental `dbt build`. Also times
+the Great Expectations gate of each layer on the full build. Prints
 figures; asserts nothing.
 """
 
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.throwaway_stack import throwaway_stack
+from expectations.gate import run_gate
 from flows.dbt_runner import run_dbt
 from ingestion.cdc.runner import run as capture
 from ingestion.source.seeder import seed
@@ -46,6 +48,13 @@ def main() -> None:
         results.add_row("source rows (snapshot into Bronze)", f"{snap.total:,}")
         full = timed_build(settings)
         results.add_row("full build (Silver + snapshots + Gold + tests)", f"{full:.1f} s")
+        for layer in ("bronze", "silver", "gold"):
+            decision = run_gate(settings, layer)
+            results.add_row(
+                f"{layer} quality gate",
+                f"{decision.seconds:.1f} s ({len(decision.outcomes)} expectations, "
+                f"{'passed' if decision.passed else 'FAILED'})",
+            )
 
         changes = max(1, report.total_rows // 100)
         ledger = simulate(settings, pattern="bulk", rate=1e9, duration=3600, max_events=changes)

@@ -314,6 +314,60 @@ def lint(
     raise typer.Exit(max(codes))
 
 
+quality_app = typer.Typer(help="Great Expectations quality gates.", no_args_is_help=True)
+app.add_typer(quality_app, name="quality")
+
+
+@quality_app.command("check")
+@one_line_errors
+def quality_check(
+    layer: Annotated[str, typer.Option(help="bronze, silver or gold.")],
+    table: Annotated[
+        str | None, typer.Option(help="Only this check (a table or a query check's name).")
+    ] = None,
+) -> None:
+    """Validate a layer; exit 1 when an error-severity expectation fails."""
+    from expectations.gate import run_gate
+    from flows.quality_report import print_decision
+
+    decision = run_gate(Settings.from_env(), layer, table)
+    print_decision(decision, console)
+    if not decision.passed:
+        raise typer.Exit(1)
+
+
+@quality_app.command("docs")
+@one_line_errors
+def quality_docs(
+    serve: Annotated[bool, typer.Option(help="Serve the site on 127.0.0.1.")] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve.")] = 8765,
+) -> None:
+    """Print the path of the Data Docs site (or serve it)."""
+    from expectations.gate import docs_index
+
+    index = docs_index(Settings.from_env())
+    if not index.exists():
+        raise ConfigError(f"no Data Docs yet at {index}: run `lakepulse quality check` first")
+    if not serve:
+        console.print(str(index))
+        return
+    import functools
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(index.parent))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot serve on 127.0.0.1:{port} ({exc.strerror}): use --port"
+        ) from None
+    console.print(f"Data Docs at http://127.0.0.1:{port}/index.html (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.server_close()
+
+
 def main() -> None:  # pragma: no cover - console script entry
     app(prog_name="lakepulse")
 

@@ -1,20 +1,69 @@
 -- SCD2 dimensions: a natural key has at most one version in effect on any date, so as-of
 -- joins from facts cannot fan out.
-{%- set dimensions = [
-    ('dim_customer', 'customer_id'),
-    ('dim_product', 'stock_item_id'),
-    ('dim_supplier', 'supplier_id'),
-] %}
-{% for dimension, natural_key in dimensions %}
-select
-    '{{ dimension }}' as dimension,
-    earlier.{{ natural_key }} as natural_key
-from {{ ref(dimension) }} as earlier
-inner join {{ ref(dimension) }} as later
-    on
-        earlier.{{ natural_key }} = later.{{ natural_key }}
-        and earlier.version_number < later.version_number
-        and earlier.effective_from < later.effective_from
-        and later.effective_from < earlier.effective_to
-{% if not loop.last %}union all{% endif %}
-{% endfor %}
+with
+
+customers as (
+
+    select * from {{ ref('dim_customer') }}
+
+),
+
+products as (
+
+    select * from {{ ref('dim_product') }}
+
+),
+
+suppliers as (
+
+    select * from {{ ref('dim_supplier') }}
+
+),
+
+versions as (
+
+    select
+        'dim_customer' as dimension,
+        customer_id as natural_key,
+        version_number,
+        effective_from,
+        effective_to
+    from customers
+    union all
+    select
+        'dim_product' as dimension,
+        stock_item_id as natural_key,
+        version_number,
+        effective_from,
+        effective_to
+    from products
+    union all
+    select
+        'dim_supplier' as dimension,
+        supplier_id as natural_key,
+        version_number,
+        effective_from,
+        effective_to
+    from suppliers
+
+),
+
+final as (
+
+    select
+        earlier.dimension,
+        earlier.natural_key,
+        earlier.version_number as earlier_version,
+        later.version_number as later_version
+    from versions as earlier
+    inner join versions as later
+        on
+            earlier.dimension = later.dimension
+            and earlier.natural_key = later.natural_key
+            and earlier.version_number < later.version_number
+            and earlier.effective_from < later.effective_from
+            and earlier.effective_to > later.effective_from
+
+)
+
+select * from final

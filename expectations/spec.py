@@ -1,0 +1,116 @@
+"""Quality suites as code: the YAML files in `expectations/suites/`, loaded and checked.
+
+A suite file names its layer and lists checks. A check validates one table of
+the layer (`table`) or the rows of a SQL query (`query`, for cross-table rules
+such as orphans or reconciliations), optionally filtered (`where`), against
+expectations: Great Expectations 1.x expectation types with their arguments,
+plus `severity` (`error` blocks promotion, `warn` is reported only). Named
+`groups` of expectations can be included by several checks; `{key}` in an
+expectation's arguments is replaced by the check's `key`. The special type
+`row_count_within_tolerance` compares the row count with the previous run's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.settings import ConfigError
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+LAYERS = ("bronze", "silver", "gold")
+SEVERITIES = ("error", "warn")
+ROW_COUNT_TOLERANCE = "row_count_within_tolerance"
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    type: str
+    kwargs: dict[str, Any]
+    severity: str = "error"
+
+    @property
+    def label(self) -> str:
+        target = self.kwargs.get("column") or ",".join(self.kwargs.get("column_list", []))
+        return f"{self.type}({target})" if target else self.type
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    layer: str
+    table: str | None
+    query: str | None
+    where: str | None
+    expectations: tuple[ExpectationSpec, ...]
+
+    def sql(self) -> str:
+        base = (self.query.strip().rstrip(";") if self.query
+                else f"select * from {self.layer}.{self.table}")
+        return f"select * from ({base}) as checked where {self.where}" if self.where else base
+
+
+@dataclass
+class Suite:
+    layer: str
+    checks: list[Check] = field(default_factory=list)
+
+
+def _expectation(raw: Any, where: str, key: str | None) -> ExpectationSpec:
+    if not isinstance(raw, dict) or "type" not in raw:
+        raise ConfigError(f"{where}: each expectation needs a `type` (got {raw!r})")
+    kwargs = {k: v for k, v in raw.items() if k not in ("type", "severity")}
+    if key is not None:
+        kwargs = {k: v.replace("{key}", key) if isinstance(v, str) else v
+                  for k, v in kwargs.items()}
+    elif any(isinstance(v, str) and "{key}" in v for v in kwargs.values()):
+        raise ConfigError(f"{where}: uses {{key}} but the check has no `key`")
+    severity = raw.get("severity", "error")
+    if severity not in SEVERITIES:
+        raise ConfigError(f"{where}: severity must be error or warn (got {severity!r})")
+    return ExpectationSpec(type=raw["type"], kwargs=kwargs, severity=severity)
+
+
+def load_suite(layer: str, path: Path | None = None) -> Suite:
+    """Load and check `suites/<layer>.yml`; bad files raise ConfigError naming the problem."""
+    if layer not in LAYERS:
+        raise ConfigError(f"unknown layer {layer!r}: use one of {', '.join(LAYERS)}")
+    path = path or SUITES_DIR / f"{layer}.yml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read suite {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"suite {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if raw.get("layer") != layer:
+        raise ConfigError(f"suite {path} must declare `layer: {layer}`")
+    groups = raw.get("groups") or {}
+    suite = Suite(layer=layer)
+    names: set[str] = set()
+    for i, entry in enumerate(raw.get("checks") or []):
+        where = f"{path.name} check {i + 1}"
+        if not isinstance(entry, dict) or bool(entry.get("table")) == bool(entry.get("query")):
+            raise ConfigError(f"{where}: give exactly one of `table` or `query`")
+        name = entry.get("name") or entry.get("table")
+        if not name:
+            raise ConfigError(f"{where}: a query check needs a `name`")
+        if name in names:
+            raise ConfigError(f"{where}: check name {name!r} is used twice")
+        names.add(name)
+        raws = []
+        for group in entry.get("include") or []:
+            if group not in groups:
+                raise ConfigError(f"{where}: unknown group {group!r} in include")
+            raws.extend(groups[group])
+        raws.extend(entry.get("expectations") or [])
+        if not raws:
+            raise ConfigError(f"{where} ({name}): no expectations")
+        specs = tuple(_expectation(r, f"{where} ({name})", entry.get("key")) for r in raws)
+        suite.checks.append(Check(
+            name=name, layer=layer, table=entry.get("table"), query=entry.get("query"),
+            where=entry.get("where"), expectations=specs,
+        ))
+    return suite
