@@ -314,6 +314,34 @@ def lint(
     raise typer.Exit(max(codes))
 
 
+@app.command()
+@one_line_errors
+def run() -> None:
+    """Run the daily pipeline now (CDC, gates, dbt Silver and Gold) and report it in Prefect."""
+    from flows.deployments import use_stack_prefect
+
+    settings = Settings.from_env()
+    use_stack_prefect(settings)
+    from flows.pipeline import DbtFailed, GateFailed, daily_pipeline
+
+    try:
+        rows = daily_pipeline()
+    except (GateFailed, DbtFailed) as exc:
+        raise ConfigError(str(exc)) from None
+    console.print("[green]daily pipeline completed[/]: " + ", ".join(
+        f"{layer} {n:,} rows" for layer, n in rows.items()))
+    console.print(f"runs and reports: {settings.prefect_ui_url}")
+
+
+@app.command()
+@one_line_errors
+def deploy() -> None:
+    """Register the flows' deployments and serve their schedules (runs until stopped)."""
+    from flows.deployments import serve_deployments
+
+    serve_deployments(Settings.from_env())
+
+
 quality_app = typer.Typer(help="Great Expectations quality gates.", no_args_is_help=True)
 app.add_typer(quality_app, name="quality")
 

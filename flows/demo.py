@@ -1,4 +1,4 @@
-"""`lakepulse demo`: source -> CDC -> Bronze -> dbt Silver and Gold on the embedded stack."""
+"""`lakepulse demo`: seed, the daily pipeline twice (around a simulator burst), a summary."""
 
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.table import Table
 
-from flows.dbt_runner import run_dbt
+from expectations.gate import docs_index
+from flows.dbt_runner import DBT_PROJECT_DIR, run_dbt
 from infra import spark as spark_access
-from infra.lake_gc import prune_generations
 from infra.settings import Settings
-from ingestion.cdc.runner import run as capture_changes
 from ingestion.source import seeder
 from ingestion.source.db import connect, wwi_loaded
+from ingestion.source.simulator import simulate
 
 DEMO_SCALE = 0.1
 DEMO_DIRTY_RATE = 0.02
+DEMO_BURST = 2_000
 LAYER_TABLES = {
     "silver": ("stg_wwi__customers", "stg_wwi__orders", "stg_wwi__order_lines"),
     "gold": ("dim_customer", "dim_product", "fct_sales", "sales_metrics", "customer_analytics"),
@@ -32,7 +33,12 @@ class DemoReport:
 
 
 def run_demo(settings: Settings, console: Console) -> DemoReport:
+    from flows.deployments import use_stack_prefect
+
     began = time.monotonic()
+    use_stack_prefect(settings)
+    from flows.pipeline import DbtFailed, GateFailed, daily_pipeline
+
     spark = spark_access.session(settings)
     with connect(settings) as conn:
         loaded = wwi_loaded(conn)
@@ -42,15 +48,17 @@ def run_demo(settings: Settings, console: Console) -> DemoReport:
         report = seeder.seed(settings, scale=DEMO_SCALE, dirty_rate=DEMO_DIRTY_RATE)
         console.print(f"[green]✓[/] seeded SF {DEMO_SCALE}: {report.total_rows:,} source rows")
 
-    captured = capture_changes(settings)
-    console.print(f"[green]✓[/] CDC: {captured.total:,} change events landed in Bronze")
-
-    console.print("building Silver and Gold: dbt build")
-    build = run_dbt(["build"], settings)
-    prune_generations(spark, settings)
-    if build.returncode != 0:
-        console.print("[bold red]dbt build failed[/] (see the failing nodes above)")
+    try:
+        console.print("daily pipeline, first run: CDC -> gates -> dbt Silver and Gold")
+        daily_pipeline()
+        burst = simulate(settings, pattern="burst", rate=2000, duration=5, max_events=DEMO_BURST)
+        console.print(f"[green]✓[/] simulator burst: {burst.events:,} row changes at the source")
+        console.print("daily pipeline, second run: only what changed")
+        daily_pipeline()
+    except (GateFailed, DbtFailed) as exc:
+        console.print(f"[bold red]pipeline failed:[/] {exc}")
         return DemoReport(ok=False, seconds=time.monotonic() - began)
+    docs = run_dbt(["docs", "generate"], settings, capture=True)
 
     tables = {
         f"{layer}.{name}": spark.table(f"{layer}.{name}").count()
@@ -64,12 +72,32 @@ def run_demo(settings: Settings, console: Console) -> DemoReport:
         summary.add_row(name, f"{rows:,}")
     console.print(summary)
     console.print(top_regions(spark))
+    console.print(quality_scores(spark))
     console.print(f"Prefect UI:  {settings.prefect_ui_url}")
+    if docs.returncode == 0:
+        console.print(f"dbt docs:    {DBT_PROJECT_DIR / 'target' / 'index.html'} "
+                      "(or `lakepulse dbt docs serve`)")
+    console.print(f"Data Docs:   {docs_index(settings)}")
     console.print(f"Spark:       {settings.spark_remote}")
-    console.print(f"Lake:        {settings.lake_dir}")
     seconds = time.monotonic() - began
     console.print(f"[green]demo done[/] in {seconds:.1f}s")
     return DemoReport(ok=True, tables=tables, seconds=seconds)
+
+
+def quality_scores(spark) -> Table:
+    rows = spark.sql(
+        "select s.layer, avg(s.score) as score, count(*) as checks from quality.scores as s "
+        "join (select layer, max(checked_at) as checked_at from quality.scores group by layer) "
+        "as latest on s.layer = latest.layer and s.checked_at = latest.checked_at "
+        "group by s.layer order by s.layer"
+    ).collect()
+    table = Table(title="quality scores (latest gate per layer)", title_justify="left")
+    table.add_column("layer")
+    table.add_column("score", justify="right")
+    table.add_column("checks", justify="right")
+    for row in rows:
+        table.add_row(row["layer"], f"{row['score']:.1%}", str(row["checks"]))
+    return table
 
 
 def top_regions(spark, limit: int = 5) -> Table:

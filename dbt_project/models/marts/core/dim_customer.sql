@@ -30,31 +30,10 @@ geography as (
 
 ),
 
-sequenced as (
-
-    select
-        *,
-        row_number() over (partition by customer_id order by dbt_valid_from) as version_number,
-        lead(dbt_valid_from)
-            over (partition by customer_id order by dbt_valid_from)
-            as next_valid_from
-    from customer_versions
-
-),
-
 effective as (
 
-    -- the first version also covers everything before it;
-    -- facts join on [effective_from, effective_to)
-    select
-        *,
-        case
-            when version_number = 1 then date '1900-01-01'
-            else cast(dbt_valid_from as date)
-        end as effective_from,
-        coalesce(cast(next_valid_from as date), cast(dbt_valid_to as date), date '9999-12-31')
-            as effective_to
-    from sequenced
+    -- numbered versions with the [effective_from, effective_to) dates facts join on
+    {{ scd2_versions('customer_versions', 'customer_id') }}
 
 ),
 

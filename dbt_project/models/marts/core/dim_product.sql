@@ -54,34 +54,10 @@ primary_group as (
 
 ),
 
-sequenced as (
-
-    select
-        stock_item_id,
-        unit_price,
-        recommended_retail_price,
-        tax_rate,
-        dbt_valid_from,
-        dbt_valid_to,
-        row_number() over (partition by stock_item_id order by dbt_valid_from) as version_number,
-        lead(dbt_valid_from)
-            over (partition by stock_item_id order by dbt_valid_from)
-            as next_valid_from
-    from price_versions
-
-),
-
 effective as (
 
-    select
-        *,
-        case
-            when version_number = 1 then date '1900-01-01'
-            else cast(dbt_valid_from as date)
-        end as effective_from,
-        coalesce(cast(next_valid_from as date), cast(dbt_valid_to as date), date '9999-12-31')
-            as effective_to
-    from sequenced
+    -- numbered versions with the [effective_from, effective_to) dates facts join on
+    {{ scd2_versions('price_versions', 'stock_item_id') }}
 
 ),
 

@@ -1,0 +1,195 @@
+"""The daily pipeline as a Prefect flow: sources, CDC, then gate -> build -> gate per layer.
+
+dbt runs through prefect-dbt's runner inside the flow, so every model,
+snapshot and test is its own Prefect task (a failure shows by name and its
+downstream nodes are skipped). A failed gate stops promotion: the next layer
+is not built, so consumers keep querying its last good Delta version. Every
+run ends with a Markdown report artifact and a table artifact of node
+statuses, whether it passed or not.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from expectations.gate import GateDecision, run_gate
+from flows.dbt_runner import DBT_PROJECT_DIR, dbt_env
+from infra.settings import Settings
+
+SILVER_SELECTION = ["path:models/staging", "path:models/intermediate", "path:snapshots"]
+GOLD_SELECTION = ["path:models/marts", "path:tests"]
+REPORT_KEY = "daily-pipeline-report"
+STATUS_KEY = "daily-pipeline-dbt-nodes"
+
+
+class GateFailed(RuntimeError):
+    """A layer's quality gate failed: promotion stops here."""
+
+
+class DbtFailed(RuntimeError):
+    """A dbt node failed: its downstream nodes were skipped."""
+
+
+@dataclass
+class PipelineReport:
+    started_at: datetime
+    captured: dict[str, int] = field(default_factory=dict)
+    layer_rows: dict[str, int] = field(default_factory=dict)
+    gates: list[GateDecision] = field(default_factory=list)
+    nodes: list[dict[str, str]] = field(default_factory=list)
+    failure: str | None = None
+    freshness_seconds: float | None = None
+    seconds: float = 0.0
+
+    def markdown(self) -> str:
+        verdict = "failed" if self.failure else "completed"
+        lines = [f"# Daily pipeline {verdict}", "",
+                 f"Started {self.started_at:%Y-%m-%d %H:%M:%S} UTC, took {self.seconds:.1f} s.", ""]
+        if self.failure:
+            lines += [f"**Failure:** {self.failure}", ""]
+        lines += ["## Rows ingested (CDC events into Bronze)", "",
+                  "| table | events |", "|---|---:|"]
+        captured = [f"| {t} | {n:,} |" for t, n in sorted(self.captured.items())]
+        lines += captured or ["| (none) | 0 |"]
+        lines += ["", "## Rows per layer", "", "| layer | rows |", "|---|---:|"]
+        lines += [f"| {layer} | {n:,} |" for layer, n in self.layer_rows.items()]
+        lines += ["", "## Quality gates", "",
+                  "| layer | result | expectations | failed | warnings | Data Docs |",
+                  "|---|---|---:|---:|---:|---|"]
+        for gate in self.gates:
+            docs = f"file://{gate.docs_index}" if gate.docs_index else ""
+            lines.append(f"| {gate.layer} | {'passed' if gate.passed else 'FAILED'} | "
+                         f"{len(gate.outcomes)} | {len(gate.failures)} | {len(gate.warnings)} | "
+                         f"{docs} |")
+            lines += [f"|  | ✗ {f.check}: {f.expectation} |  |  |  |  |" for f in gate.failures]
+        if self.freshness_seconds is not None:
+            lines += ["", f"Data freshness (newest source commit to Gold): "
+                          f"{self.freshness_seconds:,.0f} s"]
+        slow = sorted(self.nodes, key=lambda n: -float(n["seconds"]))[:10]
+        if slow:
+            lines += ["", "## Slowest dbt nodes", "",
+                      "| node | status | seconds |", "|---|---|---:|"]
+            lines += [f"| {n['node']} | {n['status']} | {n['seconds']} |" for n in slow]
+        return "\n".join(lines)
+
+
+@task(retries=2, retry_delay_seconds=5)
+def check_sources(settings: Settings) -> None:
+    """Postgres reachable with logical decoding and the publication; Sail answering."""
+    from infra.spark import session
+    from ingestion.cdc.source import check_source
+    from ingestion.source.db import connect
+
+    with connect(settings) as conn:
+        check_source(conn)
+    session(settings).sql("select 1").collect()
+
+
+@task(retries=2, retry_delay_seconds=10)
+def capture_changes(settings: Settings) -> dict[str, int]:
+    from ingestion.cdc.runner import run
+
+    summary = run(settings)
+    per_table: dict[str, int] = {}
+    for (table, _op), n in summary.events.items():
+        per_table[table] = per_table.get(table, 0) + n
+    return per_table
+
+
+@task
+def quality_gate(settings: Settings, layer: str) -> GateDecision:
+    return run_gate(settings, layer)
+
+
+def build_layer(settings: Settings, selection: list[str], report: PipelineReport) -> None:
+    """dbt build of a selection, one Prefect task per node (prefect-dbt's runner)."""
+    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+
+    from infra.lake_gc import prune_generations
+    from infra.spark import session
+
+    os.environ.update(dbt_env(settings, "local"))
+    runner = PrefectDbtRunner(
+        settings=PrefectDbtSettings(project_dir=DBT_PROJECT_DIR,
+                                    profiles_dir=DBT_PROJECT_DIR.parent / "profiles"),
+        raise_on_failure=False,
+    )
+    result = runner.invoke(["build", "--select", *selection, "--indirect-selection", "cautious"])
+    for node in getattr(result.result, "results", None) or []:
+        report.nodes.append({"node": node.node.name, "status": str(node.status),
+                             "seconds": f"{node.execution_time:.2f}"})
+    prune_generations(session(settings), settings)
+    if not result.success:
+        failed = [n["node"] for n in report.nodes if n["status"] in ("error", "fail")]
+        raise DbtFailed(f"dbt failed at {', '.join(failed) or 'an unknown node'}")
+
+
+def _layer_rows(settings: Settings) -> dict[str, int]:
+    from infra.spark import session
+
+    spark = session(settings)
+    counts = {}
+    for layer in ("bronze", "silver", "gold"):
+        total = 0
+        for row in spark.sql(f"show tables in {layer}").collect():
+            if not row["isTemporary"]:
+                total += spark.table(f"{layer}.{row['tableName']}").count()
+        counts[layer] = total
+    return counts
+
+
+def _freshness(settings: Settings) -> float | None:
+    from infra.spark import session
+
+    row = session(settings).sql(
+        "select cast(current_timestamp() as double) - cast(max(_cdc_committed_at) as double) s "
+        "from silver.stg_wwi__orders").collect()[0]
+    return row["s"]
+
+
+def _publish(report: PipelineReport) -> None:
+    create_markdown_artifact(key=REPORT_KEY, markdown=report.markdown(),
+                             description="Daily pipeline run report")
+    if report.nodes:
+        create_table_artifact(key=STATUS_KEY, table=report.nodes,
+                              description="dbt node status and timing")
+
+
+@flow(name="daily_pipeline", log_prints=True)
+def daily_pipeline() -> dict[str, int]:
+    """Capture, gate and build every layer; publish a report. Fails at the first failed gate."""
+    settings = Settings.from_env()
+    logger = get_run_logger()
+    report = PipelineReport(started_at=datetime.now(UTC))
+    began = time.monotonic()
+    try:
+        check_sources(settings)
+        report.captured = capture_changes(settings)
+        for layer, selection in (("bronze", None), ("silver", SILVER_SELECTION),
+                                 ("gold", GOLD_SELECTION)):
+            if selection:
+                logger.info("building %s", layer)
+                build_layer(settings, selection, report)
+            decision = quality_gate(settings, layer)
+            report.gates.append(decision)
+            if not decision.passed:
+                names = "; ".join(f"{f.check}: {f.expectation}" for f in decision.failures)
+                raise GateFailed(f"{layer} gate failed ({names}); later layers were not built")
+        report.freshness_seconds = _freshness(settings)
+    except Exception as exc:
+        report.failure = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise
+    finally:
+        report.seconds = time.monotonic() - began
+        try:
+            report.layer_rows = _layer_rows(settings)
+        except Exception as exc:  # the report must still be published
+            logger.warning("could not count rows per layer: %s", exc)
+        _publish(report)
+    return report.layer_rows

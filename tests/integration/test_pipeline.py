@@ -1,0 +1,116 @@
+"""The daily pipeline through Prefect: a deployment run on the real stack completes, reports
+and matches Postgres; a Silver fault fails the run at the Silver gate and leaves Gold as it was."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from flows.pipeline import REPORT_KEY
+from ingestion.source.seeder import seed
+from tests.helpers import LAKEPULSE, reset_capture
+
+pytestmark = pytest.mark.stack
+
+SLOT = "lakepulse_cdc"
+DEPLOYMENT = "daily_pipeline/daily"
+
+
+@pytest.fixture(scope="module")
+def served(spark, settings, stack_env_vars):
+    """A seeded source and a `lakepulse deploy` process serving the daily pipeline."""
+    reset_capture(spark, settings, SLOT, layers=("bronze", "silver", "gold"))
+    seed(settings, scale=0.01, seed=5, dirty_rate=0.02, replace=True)
+    saved = dict(os.environ)
+    os.environ["PREFECT_API_URL"] = settings.prefect_api_url
+    env = {**stack_env_vars, "PREFECT_API_URL": settings.prefect_api_url}
+    log = open(settings.log_dir / "deploy-test.log", "w")  # noqa: SIM115
+    server = subprocess.Popen([LAKEPULSE, "deploy"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_deployment()
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_capture(spark, settings, SLOT, layers=("bronze", "silver", "gold"))
+
+
+def _wait_for_deployment() -> None:
+    from prefect.client.orchestration import get_client
+
+    deadline = time.monotonic() + 120
+    with get_client(sync_client=True) as client:
+        while True:
+            try:
+                client.read_deployment_by_name(DEPLOYMENT)
+                return
+            except Exception:
+                assert time.monotonic() < deadline, "deployment never registered"
+                time.sleep(1)
+
+
+def _run_deployment():
+    from prefect.deployments import run_deployment
+
+    return run_deployment(DEPLOYMENT, timeout=900)
+
+
+def _latest_report() -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        reports = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[REPORT_KEY])),
+            sort=ArtifactSort.CREATED_DESC, limit=1)
+        assert reports, "no report artifact"
+        return reports[0].data
+
+
+def test_deployment_run_completes_reports_and_matches_postgres(served, spark, settings):
+    from tests.integration.test_dbt_wwi import (
+        assert_gold_matches_postgres,
+        assert_silver_matches_postgres,
+    )
+
+    flow_run = _run_deployment()
+    assert flow_run.state.is_completed(), flow_run.state
+    assert_silver_matches_postgres(spark, settings)
+    assert_gold_matches_postgres(spark, settings)
+    report = _latest_report()
+    assert "# Daily pipeline completed" in report
+    from ingestion.source.db import connect
+
+    with connect(settings) as conn:
+        orders = conn.execute("select count(*) from sales.orders").fetchone()[0]
+    assert f"| sales.orders | {orders:,} |" in report
+    for layer in ("bronze", "silver", "gold"):
+        assert f"| {layer} | passed |" in report
+
+
+def test_a_silver_fault_stops_the_run_at_the_silver_gate_and_leaves_gold(
+    served, spark, settings
+):
+    from deltalake import DeltaTable
+
+    from tests.integration.test_dbt_wwi import _location
+
+    gold = str(_location(spark, "gold.fct_sales"))
+    version = DeltaTable(gold).version()
+    spark.sql("insert into silver.stg_wwi__customers "
+              "select * from silver.stg_wwi__customers order by customer_id limit 1")
+    flow_run = _run_deployment()
+    assert flow_run.state.is_failed(), flow_run.state
+    assert str(_location(spark, "gold.fct_sales")) == gold
+    assert DeltaTable(gold).version() == version
+    report = _latest_report()
+    assert "# Daily pipeline failed" in report
+    assert "silver gate failed" in report
+    assert "stg_wwi__customers: expect_column_values_to_be_unique(customer_id)" in report
