@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
 
 from expectations.gate import GateDecision, run_gate
+from flows.alerts import notify_failure
 from flows.dbt_runner import DBT_PROJECT_DIR, dbt_env
 from infra.settings import Settings
 
@@ -184,6 +186,7 @@ def daily_pipeline() -> dict[str, int]:
         report.freshness_seconds = _freshness(settings)
     except Exception as exc:
         report.failure = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        notify_failure("daily_pipeline", flow_run.name or "", report.failure, report.markdown())
         raise
     finally:
         report.seconds = time.monotonic() - began

@@ -19,14 +19,47 @@ SLOT = "lakepulse_cdc"
 DEPLOYMENT = "daily_pipeline/daily"
 
 
+class Receiver:
+    """A local HTTP endpoint that records the JSON bodies POSTed to it."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("content-length", 0))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 @pytest.fixture(scope="module")
-def served(spark, settings, stack_env_vars):
+def receiver():
+    hook = Receiver()
+    yield hook
+    hook.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def served(spark, settings, stack_env_vars, receiver):
     """A seeded source and a `lakepulse deploy` process serving the daily pipeline."""
     reset_capture(spark, settings, SLOT, layers=("bronze", "silver", "gold"))
     seed(settings, scale=0.01, seed=5, dirty_rate=0.02, replace=True)
     saved = dict(os.environ)
     os.environ["PREFECT_API_URL"] = settings.prefect_api_url
-    env = {**stack_env_vars, "PREFECT_API_URL": settings.prefect_api_url}
+    env = {**stack_env_vars, "PREFECT_API_URL": settings.prefect_api_url,
+           "LAKEPULSE_ALERT_WEBHOOK": receiver.url}
     log = open(settings.log_dir / "deploy-test.log", "w")  # noqa: SIM115
     server = subprocess.Popen([LAKEPULSE, "deploy"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -74,7 +107,7 @@ def _latest_report() -> str:
         return reports[0].data
 
 
-def test_deployment_run_completes_reports_and_matches_postgres(served, spark, settings):
+def test_deployment_run_completes_reports_and_matches_postgres(served, spark, settings, receiver):
     from tests.integration.test_dbt_wwi import (
         assert_gold_matches_postgres,
         assert_silver_matches_postgres,
@@ -82,6 +115,7 @@ def test_deployment_run_completes_reports_and_matches_postgres(served, spark, se
 
     flow_run = _run_deployment()
     assert flow_run.state.is_completed(), flow_run.state
+    assert receiver.received == []
     assert_silver_matches_postgres(spark, settings)
     assert_gold_matches_postgres(spark, settings)
     report = _latest_report()
@@ -96,7 +130,7 @@ def test_deployment_run_completes_reports_and_matches_postgres(served, spark, se
 
 
 def test_a_silver_fault_stops_the_run_at_the_silver_gate_and_leaves_gold(
-    served, spark, settings
+    served, spark, settings, receiver
 ):
     from deltalake import DeltaTable
 
@@ -114,3 +148,7 @@ def test_a_silver_fault_stops_the_run_at_the_silver_gate_and_leaves_gold(
     assert "# Daily pipeline failed" in report
     assert "silver gate failed" in report
     assert "stg_wwi__customers: expect_column_values_to_be_unique(customer_id)" in report
+    assert len(receiver.received) == 1
+    alert = receiver.received[0]
+    assert alert["flow"] == "daily_pipeline" and alert["run"] == flow_run.name
+    assert "silver gate failed" in alert["failure"]
