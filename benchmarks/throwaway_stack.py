@@ -40,5 +40,8 @@ def throwaway_stack(name: str, services: list[str]) -> Iterator[Settings]:
         manager.up(settings, services)
         yield settings
     finally:
+        from infra.spark import stop_sessions
+
+        stop_sessions()
         manager.down(settings)
         shutil.rmtree(root, ignore_errors=True)

@@ -318,14 +318,13 @@ def lint(
 @one_line_errors
 def run() -> None:
     """Run the daily pipeline now (CDC, gates, dbt Silver and Gold) and report it in Prefect."""
-    from flows.deployments import use_stack_prefect
-
-    settings = Settings.from_env()
-    use_stack_prefect(settings)
+    from flows.deployments import stack_prefect
     from flows.pipeline import DbtFailed, GateFailed, daily_pipeline
 
+    settings = Settings.from_env()
     try:
-        rows = daily_pipeline()
+        with stack_prefect(settings):
+            rows = daily_pipeline()
     except (GateFailed, DbtFailed) as exc:
         raise ConfigError(str(exc)) from None
     console.print("[green]daily pipeline completed[/]: " + ", ".join(

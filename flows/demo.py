@@ -33,11 +33,10 @@ class DemoReport:
 
 
 def run_demo(settings: Settings, console: Console) -> DemoReport:
-    from flows.deployments import use_stack_prefect
+    from flows.deployments import stack_prefect
+    from flows.pipeline import DbtFailed, GateFailed, daily_pipeline
 
     began = time.monotonic()
-    use_stack_prefect(settings)
-    from flows.pipeline import DbtFailed, GateFailed, daily_pipeline
 
     spark = spark_access.session(settings)
     with connect(settings) as conn:
@@ -49,12 +48,14 @@ def run_demo(settings: Settings, console: Console) -> DemoReport:
         console.print(f"[green]✓[/] seeded SF {DEMO_SCALE}: {report.total_rows:,} source rows")
 
     try:
-        console.print("daily pipeline, first run: CDC -> gates -> dbt Silver and Gold")
-        daily_pipeline()
-        burst = simulate(settings, pattern="burst", rate=2000, duration=5, max_events=DEMO_BURST)
-        console.print(f"[green]✓[/] simulator burst: {burst.events:,} row changes at the source")
-        console.print("daily pipeline, second run: only what changed")
-        daily_pipeline()
+        with stack_prefect(settings):
+            console.print("daily pipeline, first run: CDC -> gates -> dbt Silver and Gold")
+            daily_pipeline()
+            burst = simulate(settings, pattern="burst", rate=2000, duration=5,
+                             max_events=DEMO_BURST)
+            console.print(f"[green]✓[/] simulator burst: {burst.events:,} row changes")
+            console.print("daily pipeline, second run: only what changed")
+            daily_pipeline()
     except (GateFailed, DbtFailed) as exc:
         console.print(f"[bold red]pipeline failed:[/] {exc}")
         return DemoReport(ok=False, seconds=time.monotonic() - began)

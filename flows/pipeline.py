@@ -109,8 +109,14 @@ def quality_gate(settings: Settings, layer: str) -> GateDecision:
     return run_gate(settings, layer)
 
 
-def build_layer(settings: Settings, selection: list[str], report: PipelineReport) -> None:
-    """dbt build of a selection, one Prefect task per node (prefect-dbt's runner)."""
+def build_layer(
+    settings: Settings, layer: str, selection: list[str], report: PipelineReport
+) -> None:
+    """dbt build of a layer, one Prefect task per node (prefect-dbt's runner).
+
+    Failed dbt data tests are part of the layer's gate (GateFailed); a failed
+    model or snapshot is a build failure (DbtFailed).
+    """
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
     from infra.lake_gc import prune_generations
@@ -123,13 +129,20 @@ def build_layer(settings: Settings, selection: list[str], report: PipelineReport
         raise_on_failure=False,
     )
     result = runner.invoke(["build", "--select", *selection, "--indirect-selection", "cautious"])
+    failed_tests, failed_nodes = [], []
     for node in getattr(result.result, "results", None) or []:
-        report.nodes.append({"node": node.node.name, "status": str(node.status),
+        status = str(node.status)
+        report.nodes.append({"node": node.node.name, "status": status,
                              "seconds": f"{node.execution_time:.2f}"})
+        if status in ("error", "fail"):
+            is_test = str(node.node.resource_type).endswith("test")
+            (failed_tests if is_test else failed_nodes).append(node.node.name)
     prune_generations(session(settings), settings)
-    if not result.success:
-        failed = [n["node"] for n in report.nodes if n["status"] in ("error", "fail")]
-        raise DbtFailed(f"dbt failed at {', '.join(failed) or 'an unknown node'}")
+    if failed_nodes or (not result.success and not failed_tests):
+        raise DbtFailed(f"dbt failed at {', '.join(failed_nodes) or 'an unknown node'}")
+    if failed_tests:
+        raise GateFailed(f"{layer} gate failed (dbt tests: {', '.join(failed_tests)}); "
+                         "later layers were not built")
 
 
 def _layer_rows(settings: Settings) -> dict[str, int]:
@@ -177,7 +190,7 @@ def daily_pipeline() -> dict[str, int]:
                                  ("gold", GOLD_SELECTION)):
             if selection:
                 logger.info("building %s", layer)
-                build_layer(settings, selection, report)
+                build_layer(settings, layer, selection, report)
             decision = quality_gate(settings, layer)
             report.gates.append(decision)
             if not decision.passed:

@@ -8,6 +8,7 @@ With a Hive Metastore catalog every table must carry an absolute LOCATION
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -39,6 +40,9 @@ def _reachable(remote: str, timeout: float = 3.0) -> bool:
         return False
 
 
+_OPENED: list[SparkSession] = []
+
+
 def session(settings: Settings | None = None) -> SparkSession:
     """A Spark Connect session to the configured endpoint (one per process, reused)."""
     settings = settings or Settings.from_env()
@@ -50,6 +54,8 @@ def session(settings: Settings | None = None) -> SparkSession:
         )
     try:
         spark = SparkSession.builder.remote(settings.spark_remote).getOrCreate()
+        if not any(spark is opened for opened in _OPENED):
+            _OPENED.append(spark)
         spark.sql("select 1").collect()
     except Exception as exc:  # grpc errors come in several types
         raise SparkUnavailable(
@@ -62,7 +68,22 @@ def session(settings: Settings | None = None) -> SparkSession:
 def new_session(settings: Settings | None = None) -> SparkSession:
     """A fresh, independent Spark Connect session (not the process default)."""
     settings = settings or Settings.from_env()
-    return SparkSession.builder.remote(settings.spark_remote).create()
+    spark = SparkSession.builder.remote(settings.spark_remote).create()
+    _OPENED.append(spark)
+    return spark
+
+
+def stop_sessions() -> None:
+    """Close this process's Spark Connect sessions while the server still answers.
+
+    A session left open when its server has gone makes the client retry at
+    interpreter exit for minutes; stop them before stopping the stack.
+    """
+    while _OPENED:
+        spark = _OPENED.pop()
+        # already closed, or the server is gone: nothing left to release
+        with contextlib.suppress(Exception):
+            spark.stop()
 
 
 def _check_ident(name: str) -> str:

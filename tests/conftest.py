@@ -26,6 +26,9 @@ def stack_env_vars() -> Iterator[dict[str, str]]:
     try:
         yield env
     finally:
+        from infra.spark import stop_sessions
+
+        stop_sessions()  # while Sail still answers: no client retries at exit
         run_cli("down", env=env)
         os.environ.clear()
         os.environ.update(saved)
