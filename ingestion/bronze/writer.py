@@ -153,7 +153,9 @@ class BronzeWriter:
         last = mark
         for event in events:
             key = (event.lsn, 0 if event.op == "r" else 1)
-            if key <= mark:
+            # a snapshot arrives in several chunks that share one position: only
+            # change events at or below the mark were written before
+            if key < mark or (key == mark and event.op != "r"):
                 continue
             image = event.after if event.after is not None else (event.before or {})
             meta = {

@@ -25,12 +25,14 @@ def build(settings, *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def clean(spark, settings):
-    reset_capture(spark, settings, SLOT, layers=("bronze", "silver", "gold"))
+    # quality too: the row-count anomaly guard compares with earlier runs (other modules' data)
+    reset_capture(spark, settings, SLOT, layers=("bronze", "silver", "gold", "quality"))
     seed(settings, scale=0.02, seed=3, dirty_rate=0.05, replace=True)
     capture(settings, slot=SLOT)
     build(settings)
     yield
-    reset_capture(spark, settings, SLOT, layers=("bronze", "silver", "gold"))
+    # quality too: the row-count anomaly guard compares with earlier runs (other modules' data)
+    reset_capture(spark, settings, SLOT, layers=("bronze", "silver", "gold", "quality"))
 
 
 def quality_cli(env, layer: str, check: str | None = None):
