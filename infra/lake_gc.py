@@ -28,17 +28,24 @@ class Pruned:
     bytes: int
 
 
+def described_location(spark: SparkSession, table: str) -> Path | None:
+    """The location the metastore records for `database.table` (None for a view or no table)."""
+    try:
+        described = spark.sql(f"describe table extended {table}").collect()
+    except Exception:  # a view, or a table being dropped meanwhile
+        return None
+    for info in described:
+        if info["col_name"] == "Location" and info["data_type"]:
+            return Path(info["data_type"].removeprefix("file:"))
+    return None
+
+
 def table_locations(spark: SparkSession, database: str) -> dict[str, Path]:
     locations = {}
     for row in spark.sql(f"show tables in {database}").collect():
-        name = row["tableName"]
-        try:
-            described = spark.sql(f"describe table extended {database}.{name}").collect()
-        except Exception:  # a view, or a table being dropped meanwhile
-            continue
-        for info in described:
-            if info["col_name"] == "Location" and info["data_type"]:
-                locations[name] = Path(info["data_type"].removeprefix("file:"))
+        location = described_location(spark, f"{database}.{row['tableName']}")
+        if location is not None:
+            locations[row["tableName"]] = location
     return locations
 
 

@@ -123,6 +123,13 @@ def run_cli_in_process_as(
     return subprocess.CompletedProcess(args, code, out, err)
 
 
+def append_modified_copy(spark, table: str, overrides: dict[str, str], order_by: str) -> None:
+    """Append a copy of the first row of `table` (by `order_by`) with SQL `overrides` per column."""
+    columns = [f.name for f in spark.table(table).schema.fields]
+    select = ", ".join(overrides.get(c, c) for c in columns)
+    spark.sql(f"insert into {table} select {select} from {table} order by {order_by} limit 1")
+
+
 WWI_SCHEMAS = ("application", "sales", "warehouse", "purchasing")
 
 

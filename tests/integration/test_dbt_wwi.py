@@ -4,17 +4,17 @@ incremental runs after more changes, planted faults caught, table generations.""
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from flows.dbt_runner import run_dbt
+from infra.lake_gc import described_location
 from ingestion.cdc.runner import run as capture
 from ingestion.source.db import connect
 from ingestion.source.generator import TABLE_ORDER
 from ingestion.source.seeder import seed
 from ingestion.source.simulator import simulate
-from tests.helpers import reset_capture, run_cli
+from tests.helpers import append_modified_copy, reset_capture, run_cli
 
 pytestmark = pytest.mark.stack
 
@@ -152,20 +152,12 @@ def test_a_planted_orphan_fails_the_relationship_test(wwi, spark, settings):
 
 def _plant_orphan(spark) -> None:
     """Append one Bronze insert event whose stock item does not exist."""
-    columns = [f.name for f in spark.table("bronze.sales__order_lines").schema.fields]
-    overrides = {"order_line_id": "order_line_id + 10000000", "stock_item_id": "999999",
-                 "_op": "'c'", "_lsn": "_lsn + 1", "_batch_id": "'planted-orphan'"}
-    select = ", ".join(overrides.get(c, c) for c in columns)
-    spark.sql(
-        f"insert into bronze.sales__order_lines select {select} from bronze.sales__order_lines "
-        "order by _lsn desc, _seq desc limit 1"
+    append_modified_copy(
+        spark, "bronze.sales__order_lines",
+        {"order_line_id": "order_line_id + 10000000", "stock_item_id": "999999",
+         "_op": "'c'", "_lsn": "_lsn + 1", "_batch_id": "'planted-orphan'"},
+        order_by="_lsn desc, _seq desc",
     )
-
-
-def _location(spark, table: str) -> Path:
-    rows = spark.sql(f"describe table extended {table}").collect()
-    return Path(next(r["data_type"] for r in rows if r["col_name"] == "Location")
-                .removeprefix("file:"))
 
 
 def test_table_rebuild_is_a_new_delta_version_and_full_refresh_a_new_generation(
@@ -174,15 +166,15 @@ def test_table_rebuild_is_a_new_delta_version_and_full_refresh_a_new_generation(
     from deltalake import DeltaTable
 
     model = "dim_geography"
-    location = _location(spark, f"gold.{model}")
+    location = described_location(spark, f"gold.{model}")
     version = DeltaTable(str(location)).version()
     rows = spark.table(f"gold.{model}").count()
     build(settings, "--select", model)
-    assert _location(spark, f"gold.{model}") == location
+    assert described_location(spark, f"gold.{model}") == location
     assert DeltaTable(str(location)).version() == version + 1
     refresh = run_cli("dbt", "run", "--full-refresh", "--select", model, env=stack_env_vars)
     assert refresh.returncode == 0, refresh.stdout[-2000:]
-    new = _location(spark, f"gold.{model}")
+    new = described_location(spark, f"gold.{model}")
     assert new != location and (new / "_delta_log").is_dir()
     assert not location.exists()
     assert f"removed old table generation {location}" in refresh.stdout.replace("\n", "")

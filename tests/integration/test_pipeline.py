@@ -138,15 +138,15 @@ def test_a_silver_fault_stops_the_run_at_the_silver_gate_and_leaves_gold(
 ):
     from deltalake import DeltaTable
 
-    from tests.integration.test_dbt_wwi import _location
+    from infra.lake_gc import described_location
 
-    gold = str(_location(spark, "gold.fct_sales"))
+    gold = str(described_location(spark, "gold.fct_sales"))
     version = DeltaTable(gold).version()
     spark.sql("insert into silver.stg_wwi__customers "
               "select * from silver.stg_wwi__customers order by customer_id limit 1")
     flow_run = _run_deployment()
     assert flow_run.state.is_failed(), flow_run.state
-    assert str(_location(spark, "gold.fct_sales")) == gold
+    assert str(described_location(spark, "gold.fct_sales")) == gold
     assert DeltaTable(gold).version() == version
     report = _latest_report()
     assert "# Daily pipeline failed" in report

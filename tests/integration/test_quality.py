@@ -10,7 +10,7 @@ from expectations.spec import load_suite
 from flows.dbt_runner import run_dbt
 from ingestion.cdc.runner import run as capture
 from ingestion.source.seeder import seed
-from tests.helpers import reset_capture, run_cli
+from tests.helpers import append_modified_copy, reset_capture, run_cli
 
 pytestmark = pytest.mark.stack
 
@@ -65,13 +65,11 @@ def test_every_gate_passes_on_clean_data_and_records_results(clean, spark, setti
 
 
 def test_bronze_gate_fails_on_a_null_key(clean, spark, settings, stack_env_vars):
-    columns = [f.name for f in spark.table("bronze.sales__customers").schema.fields]
-    overrides = {"customer_id": "cast(null as int)", "_op": "'c'", "_lsn": "_lsn + 1",
-                 "_batch_id": "'planted-null-key'"}
-    spark.sql(
-        "insert into bronze.sales__customers select "
-        + ", ".join(overrides.get(c, c) for c in columns)
-        + " from bronze.sales__customers order by _lsn desc, _seq desc limit 1"
+    append_modified_copy(
+        spark, "bronze.sales__customers",
+        {"customer_id": "cast(null as int)", "_op": "'c'", "_lsn": "_lsn + 1",
+         "_batch_id": "'planted-null-key'"},
+        order_by="_lsn desc, _seq desc",
     )
     try:
         result = quality_cli(stack_env_vars, "bronze", "sales__customers__keys")
@@ -117,11 +115,11 @@ def _set_bad_email(spark) -> None:
 def test_gold_gate_fails_on_an_orphan_key_and_a_revenue_mismatch(
     clean, spark, settings, stack_env_vars
 ):
-    columns = [f.name for f in spark.table("gold.fct_sales").schema.fields]
-    overrides = {"order_line_id": "order_line_id + 10000000", "customer_key": "cast(42 as bigint)"}
-    spark.sql("insert into gold.fct_sales select "
-              + ", ".join(overrides.get(c, c) for c in columns)
-              + " from gold.fct_sales order by order_line_id limit 1")
+    append_modified_copy(
+        spark, "gold.fct_sales",
+        {"order_line_id": "order_line_id + 10000000", "customer_key": "cast(42 as bigint)"},
+        order_by="order_line_id",
+    )
     day = spark.sql("select max(order_date) d from gold.sales_metrics").collect()[0]["d"]
     spark.sql("update gold.sales_metrics set total_revenue = total_revenue + 100 "
               f"where order_date = date '{day}'")
