@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -33,11 +34,12 @@ def one_line_errors(func: F) -> F:
     @wraps(func)
     def wrapper(*args: object, **kwargs: object) -> object:
         from infra.spark import SparkUnavailable
+        from ingestion.api.client import ApiError
         from ingestion.source.db import SourceError
 
         try:
             return func(*args, **kwargs)
-        except (StackError, ConfigError, SparkUnavailable, SourceError) as exc:
+        except (StackError, ConfigError, SparkUnavailable, SourceError, ApiError) as exc:
             err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
             raise typer.Exit(1) from None
 
@@ -278,6 +280,80 @@ def ingest_cdc(
         f"transactions) in {summary.seconds:.1f}s, {summary.events_per_second:,.0f} events/s; "
         f"lag {summary.lag_bytes:,} bytes, {summary.lag_seconds:.1f}s"
     )
+
+
+@ingest_app.command("files")
+@one_line_errors
+def ingest_files(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: the landing folder).")
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="Contract to apply (default: by folder or file name).")
+    ] = None,
+) -> None:
+    """Validate partner files against their contracts; land valid rows, quarantine the rest."""
+    from flows.ingest_report import file_progress, print_summary
+    from ingestion.files.ingest import ingest_files as run_ingest
+
+    with file_progress(console) as progress:
+        reports = run_ingest(Settings.from_env(), paths or [], dataset, progress=progress)
+    print_summary(reports, console)
+    if any(not r.balanced for r in reports):
+        raise ConfigError("accounting rule broken (landed + quarantined != read): see reports")
+
+
+@ingest_app.command("api")
+@one_line_errors
+def ingest_api(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="API sources (default: every one).")
+    ] = None,
+) -> None:
+    """Pull JSON API sources incrementally (from their watermark in Bronze)."""
+    from flows.ingest_report import print_summary
+    from ingestion.api.config import load_apis
+    from ingestion.api.ingest import pull
+
+    settings = Settings.from_env()
+    sources = load_apis()
+    unknown = sorted(set(names or []) - set(sources))
+    if unknown:
+        raise ConfigError(f"no API source named {', '.join(unknown)}: choose from "
+                          f"{', '.join(sorted(sources)) or 'none'} (ingestion/apis/*.yml)")
+    reports = []
+    for name in names or sorted(sources):
+        with console.status(f"pulling {name}…") as line:
+            reports.append(pull(settings, sources[name], progress=lambda n, p, r: line.update(
+                f"pulling {n}: {p} page(s), {r:,} records")))
+        for note in reports[-1].notes:
+            console.print(f"{name}: {note}")
+    print_summary(reports, console)
+
+
+@app.command()
+@one_line_errors
+def report(
+    key: Annotated[str, typer.Argument(help="A batch id, a file name, or a report path.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Show the validation report of an ingested file or API pull."""
+    from ingestion.files.report import find_reports
+
+    home = Settings.from_env().home / "files"
+    found = find_reports([home / "archive", home / "rejected", home / "api"], key)
+    if not found:
+        raise ConfigError(f"no report for {key!r}: pass a batch id or file name shown by "
+                          "`lakepulse ingest files`")
+    path = found[0]
+    if as_json:
+        print(path.read_text(encoding="utf-8"))
+        return
+    from rich.markdown import Markdown
+
+    console.print(Markdown(path.with_name(
+        path.name.removesuffix(".json") + ".md").read_text(encoding="utf-8")))
+    console.print(f"[dim]{path}[/]")
 
 
 @app.command("check-trino")
