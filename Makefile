@@ -26,6 +26,7 @@ test: setup
 bench: setup
 	$(BIN)/python -m benchmarks.bench_source
 	$(BIN)/python -m benchmarks.bench_cdc
+	$(BIN)/python -m benchmarks.bench_files
 	$(BIN)/python -m benchmarks.bench_dbt
 
 unit: setup

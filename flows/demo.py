@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -12,10 +14,12 @@ from expectations.gate import docs_index
 from flows.dbt_runner import DBT_PROJECT_DIR, run_dbt
 from infra import spark as spark_access
 from infra.settings import Settings
+from ingestion.files.ingest import Folders
 from ingestion.source import seeder
 from ingestion.source.db import connect, wwi_loaded
 from ingestion.source.simulator import simulate
 
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "ingestion" / "samples"
 DEMO_SCALE = 0.1
 DEMO_DIRTY_RATE = 0.02
 DEMO_BURST = 2_000
@@ -47,9 +51,12 @@ def run_demo(settings: Settings, console: Console) -> DemoReport:
         report = seeder.seed(settings, scale=DEMO_SCALE, dirty_rate=DEMO_DIRTY_RATE)
         console.print(f"[green]✓[/] seeded SF {DEMO_SCALE}: {report.total_rows:,} source rows")
 
+    dropped = drop_sample_files(settings)
+    console.print(f"[green]✓[/] {len(dropped)} partner sample file(s) dropped in "
+                  f"{Folders.of(settings).landing}")
     try:
         with stack_prefect(settings):
-            console.print("daily pipeline, first run: CDC -> gates -> dbt Silver and Gold")
+            console.print("daily pipeline, first run: CDC + files -> gates -> dbt Silver and Gold")
             daily_pipeline()
             burst = simulate(settings, pattern="burst", rate=2000, duration=5,
                              max_events=DEMO_BURST)
@@ -73,6 +80,7 @@ def run_demo(settings: Settings, console: Console) -> DemoReport:
         summary.add_row(name, f"{rows:,}")
     console.print(summary)
     console.print(top_regions(spark))
+    console.print(file_batches(spark))
     console.print(quality_scores(spark))
     console.print(f"Prefect UI:  {settings.prefect_ui_url}")
     if docs.returncode == 0:
@@ -83,6 +91,33 @@ def run_demo(settings: Settings, console: Console) -> DemoReport:
     seconds = time.monotonic() - began
     console.print(f"[green]demo done[/] in {seconds:.1f}s")
     return DemoReport(ok=True, tables=tables, seconds=seconds)
+
+
+def drop_sample_files(settings: Settings) -> list[Path]:
+    """Copy the sample partner files into the landing folder (ingested once: same content
+    dropped again is recognised and skipped)."""
+    folders = Folders.of(settings)
+    folders.create()
+    dropped = []
+    for sample in sorted(SAMPLES_DIR.iterdir()):
+        if sample.is_file():
+            dropped.append(Path(shutil.copy2(sample, folders.landing / sample.name)))
+    return dropped
+
+
+def file_batches(spark) -> Table:
+    rows = spark.sql(
+        "select dataset, count(*) as files, sum(rows_read) as read, sum(landed) as landed, "
+        "sum(quarantined) as quarantined from bronze.ingest_log "
+        "where status = 'landed' group by dataset order by dataset"
+    ).collect()
+    table = Table(title="partner files in Bronze (bronze.ingest_log)", title_justify="left")
+    for name in ("dataset", "files", "read", "landed", "quarantined"):
+        table.add_column(name, justify="left" if name == "dataset" else "right")
+    for row in rows:
+        table.add_row(row["dataset"], *(f"{row[k]:,}" for k in ("files", "read", "landed",
+                                                                  "quarantined")))
+    return table
 
 
 def quality_scores(spark) -> Table:

@@ -73,6 +73,8 @@ class ApiSource(BaseModel):
     name: str
     source: str = "api"
     description: str = ""
+    enabled: bool = True
+    """The daily pipeline pulls enabled sources (`lakepulse ingest api NAME` pulls any)."""
     url: str
     records: str | None = "data"
     """Dotted path of the record list in a response body (None: the body is the list)."""

@@ -187,6 +187,9 @@ def test_demo_command_runs_the_pipeline(wwi, stack_env_vars):
     assert "source already seeded" in result.stdout
     assert "gold.fct_sales" in result.stdout
     assert "top regions by revenue" in result.stdout
+    # the sample partner files went through the pipeline's file ingestion
+    assert "partner files in Bronze" in result.stdout
+    assert "supplier_price_lists" in result.stdout and "customer_surveys" in result.stdout
     assert f"http://127.0.0.1:{stack_env_vars['LAKEPULSE_PREFECT_PORT']}" in result.stdout
 
 

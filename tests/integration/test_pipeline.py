@@ -112,11 +112,17 @@ def _latest_report() -> str:
 
 
 def test_deployment_run_completes_reports_and_matches_postgres(served, spark, settings, receiver):
+    from ingestion.files.ingest import Folders
     from tests.integration.test_dbt_wwi import (
         assert_gold_matches_postgres,
         assert_silver_matches_postgres,
     )
 
+    landing = Folders.of(settings).landing
+    landing.mkdir(parents=True, exist_ok=True)
+    (landing / "supplier_prices_pipeline.csv").write_text(
+        "supplier_id,stock_item_id,unit_price,currency,valid_from\n"
+        "1,1,10.00,USD,2026-11-20\n2,2,abc,USD,2026-11-20\n")
     flow_run = _run_deployment()
     assert flow_run.state.is_completed(), flow_run.state
     assert receiver.received == []
@@ -131,6 +137,9 @@ def test_deployment_run_completes_reports_and_matches_postgres(served, spark, se
     assert f"| sales.orders | {orders:,} |" in report
     for layer in ("bronze", "silver", "gold"):
         assert f"| {layer} | passed |" in report
+    assert ("| supplier_prices_pipeline.csv | supplier_price_lists | landed | 2 | 1 | 1 |"
+            in report)
+    assert not (landing / "supplier_prices_pipeline.csv").exists()
 
 
 def test_a_silver_fault_stops_the_run_at_the_silver_gate_and_leaves_gold(
