@@ -28,6 +28,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_cdc
 	$(BIN)/python -m benchmarks.bench_files
 	$(BIN)/python -m benchmarks.bench_dbt
+	$(BIN)/python -m benchmarks.bench_pipeline
 
 unit: setup
 	$(BIN)/pytest tests/unit

@@ -46,6 +46,8 @@ class Check:
     query: str | None
     where: str | None
     expectations: tuple[ExpectationSpec, ...]
+    optional: bool = False
+    """Skip the check while its table does not exist (datasets fed only by some sources)."""
 
     def sql(self) -> str:
         base = (self.query.strip().rstrip(";") if self.query
@@ -112,5 +114,8 @@ def load_suite(layer: str, path: Path | None = None) -> Suite:
         suite.checks.append(Check(
             name=name, layer=layer, table=entry.get("table"), query=entry.get("query"),
             where=entry.get("where"), expectations=specs,
+            optional=bool(entry.get("optional", False)),
         ))
+        if suite.checks[-1].optional and not entry.get("table"):
+            raise ConfigError(f"{where} ({name}): only a `table` check can be optional")
     return suite

@@ -33,7 +33,9 @@ def one_line_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: object, **kwargs: object) -> object:
-        from infra.spark import SparkUnavailable
+        from pyspark.errors import PySparkException
+
+        from infra.spark import SparkUnavailable, explain_error
         from ingestion.api.client import ApiError
         from ingestion.source.db import SourceError
 
@@ -42,6 +44,10 @@ def one_line_errors(func: F) -> F:
         except (StackError, ConfigError, SparkUnavailable, SourceError, ApiError) as exc:
             err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
             raise typer.Exit(1) from None
+        except PySparkException as exc:
+            err.print(f"[bold red]error:[/] {explain_error(exc)}", soft_wrap=True,
+                      highlight=False)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -49,7 +55,8 @@ def one_line_errors(func: F) -> F:
 OnlyOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--only", help="Service to act on (repeatable): postgres, metastore, sail, prefect."
+        "--only",
+        help="Service to act on (repeatable): postgres, metastore, sail, prefect, deployments.",
     ),
 ]
 
@@ -110,7 +117,7 @@ def _print_status(settings: Settings) -> list[manager.ServiceStatus]:
             if row.pid is None
             else "[yellow]starting[/]"
         )
-        table.add_row(row.name, str(row.port), str(row.pid or "-"), health, row.url)
+        table.add_row(row.name, str(row.port or "-"), str(row.pid or "-"), health, row.url)
     console.print(table)
     return rows
 
@@ -410,11 +417,70 @@ def run() -> None:
 
 @app.command()
 @one_line_errors
-def deploy() -> None:
+def deploy(
+    home_marker: Annotated[str | None, typer.Option(hidden=True)] = None,
+) -> None:
     """Register the flows' deployments and serve their schedules (runs until stopped)."""
     from flows.deployments import serve_deployments
 
     serve_deployments(Settings.from_env())
+
+
+@app.command()
+@one_line_errors
+def maintain(
+    table: Annotated[
+        list[str] | None, typer.Option(help="Only this table (layer.table; repeatable).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Count what vacuum would delete; change nothing.")]
+    = False,
+) -> None:
+    """Compact, Z-order, checkpoint and vacuum the Delta tables (the table_maintenance flow)."""
+    from flows.deployments import stack_prefect
+    from flows.maintenance import table_maintenance
+
+    settings = Settings.from_env()
+    with stack_prefect(settings):
+        rows = table_maintenance(tables=table, dry_run=dry_run)
+    result = Table(title="table maintenance" + (" (dry run)" if dry_run else ""),
+                   title_justify="left")
+    for name in ("table", "files before", "files after", "vacuumed", "version"):
+        result.add_column(name, justify="left" if name == "table" else "right")
+    for row in rows:
+        result.add_row(row["table"], f"{row['disk_files_before']:,}",
+                       f"{row['disk_files_after']:,}", f"{row['vacuumed']:,}",
+                       f"{row['version_before']} → {row['version_after']}")
+    console.print(result)
+
+
+@app.command()
+@one_line_errors
+def backfill(
+    select: Annotated[list[str], typer.Option(help="Model to rebuild with its downstream.")],
+    since: Annotated[
+        str | None, typer.Option(help="Replay source changes committed since this date.")
+    ] = None,
+    full_refresh: Annotated[bool, typer.Option(help="Rebuild from all of Bronze.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Only list what would be rebuilt.")] = False,
+) -> None:
+    """Rebuild chosen models and everything downstream (the backfill flow)."""
+    from flows.backfill import backfill as run_backfill
+    from flows.backfill import check_since
+    from flows.deployments import stack_prefect
+    from flows.pipeline import DbtFailed, GateFailed
+
+    check_since(since)  # before the flow starts: a typo is one line, not a failed run
+    settings = Settings.from_env()
+    try:
+        with stack_prefect(settings):
+            nodes = run_backfill(models=select, since=since, full_refresh=full_refresh,
+                                 dry_run=dry_run)
+    except (GateFailed, DbtFailed) as exc:
+        raise ConfigError(str(exc)) from None
+    verb = "would rebuild" if dry_run else "rebuilt"
+    console.print(f"{verb} {len(nodes)} node(s):")
+    for node in nodes:
+        console.print(f"  {node}")
 
 
 quality_app = typer.Typer(help="Great Expectations quality gates.", no_args_is_help=True)

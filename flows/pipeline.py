@@ -48,6 +48,7 @@ class PipelineReport:
     nodes: list[dict[str, str]] = field(default_factory=list)
     failure: str | None = None
     freshness_seconds: float | None = None
+    stages: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     def markdown(self) -> str:
@@ -82,6 +83,9 @@ class PipelineReport:
         if self.freshness_seconds is not None:
             lines += ["", f"Data freshness (newest source commit to Gold): "
                           f"{self.freshness_seconds:,.0f} s"]
+        if self.stages:
+            lines += ["", "## Stage timings", "", "| stage | seconds |", "|---|---:|"]
+            lines += [f"| {stage} | {sec:,.1f} |" for stage, sec in self.stages.items()]
         slow = sorted(self.nodes, key=lambda n: -float(n["seconds"]))[:10]
         if slow:
             lines += ["", "## Slowest dbt nodes", "",
@@ -90,7 +94,7 @@ class PipelineReport:
         return "\n".join(lines)
 
 
-@task(retries=2, retry_delay_seconds=5)
+@task(retries=3, retry_delay_seconds=10)
 def check_sources(settings: Settings) -> None:
     """Postgres reachable with logical decoding and the publication; Sail answering."""
     from infra.spark import session
@@ -133,7 +137,8 @@ def quality_gate(settings: Settings, layer: str) -> GateDecision:
 
 
 def build_layer(
-    settings: Settings, layer: str, selection: list[str], report: PipelineReport
+    settings: Settings, layer: str, selection: list[str], report: PipelineReport,
+    extra_args: tuple[str, ...] = (),
 ) -> None:
     """dbt build of a layer, one Prefect task per node (prefect-dbt's runner).
 
@@ -151,7 +156,8 @@ def build_layer(
                                     profiles_dir=DBT_PROJECT_DIR.parent / "profiles"),
         raise_on_failure=False,
     )
-    result = runner.invoke(["build", "--select", *selection, "--indirect-selection", "cautious"])
+    result = runner.invoke(["build", "--select", *selection, "--indirect-selection", "cautious",
+                            *extra_args])
     failed_tests, failed_nodes = [], []
     for node in getattr(result.result, "results", None) or []:
         status = str(node.status)
@@ -206,16 +212,27 @@ def daily_pipeline() -> dict[str, int]:
     logger = get_run_logger()
     report = PipelineReport(started_at=datetime.now(UTC))
     began = time.monotonic()
+    def stage(name: str, began_at: float) -> None:
+        report.stages[name] = time.monotonic() - began_at
+
     try:
+        mark = time.monotonic()
         check_sources(settings)
         report.captured = capture_changes(settings)
+        stage("sources and CDC", mark)
+        mark = time.monotonic()
         report.batches = ingest_batches(settings)
+        stage("files and APIs", mark)
         for layer, selection in (("bronze", None), ("silver", SILVER_SELECTION),
                                  ("gold", GOLD_SELECTION)):
             if selection:
                 logger.info("building %s", layer)
+                mark = time.monotonic()
                 build_layer(settings, layer, selection, report)
+                stage(f"dbt {layer}", mark)
+            mark = time.monotonic()
             decision = quality_gate(settings, layer)
+            stage(f"{layer} gate", mark)
             report.gates.append(decision)
             if not decision.passed:
                 names = "; ".join(f"{f.check}: {f.expectation}" for f in decision.failures)

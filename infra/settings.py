@@ -17,6 +17,16 @@ class ConfigError(ValueError):
     """A setting is invalid; the message names the setting and the fix."""
 
 
+def first_problem(exc: Exception) -> str:
+    """`where: what` of the first error of a pydantic ValidationError, on one line."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors) or not errors():
+        return str(exc).splitlines()[0]
+    first = errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "file"
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
+
+
 def _port(env: str, default: int) -> int:
     raw = os.environ.get(env)
     if raw is None or raw == "":

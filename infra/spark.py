@@ -65,6 +65,22 @@ def session(settings: Settings | None = None) -> SparkSession:
     return spark
 
 
+_METASTORE_SIGNS = ("HMS", "hive metastore", "thrift", "transport error")
+
+
+def explain_error(exc: BaseException, settings: Settings | None = None) -> str:
+    """One line naming the cause and the fix of a failed Spark Connect request."""
+    settings = settings or Settings.from_env()
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if any(sign.lower() in text.lower() for sign in _METASTORE_SIGNS):
+        return (f"the Hive Metastore at {settings.metastore_uri} does not answer ({text[:160]}): "
+                "run `lakepulse up` (or `lakepulse status` to see what is down)")
+    if "UNAVAILABLE" in text or "Connection refused" in text:
+        return (f"Spark Connect at {settings.spark_remote} stopped answering: run `lakepulse up` "
+                "and rerun (nothing unconfirmed was acknowledged)")
+    return f"Spark request failed: {text[:300]} (see {settings.log_dir / 'sail.log'})"
+
+
 def new_session(settings: Settings | None = None) -> SparkSession:
     """A fresh, independent Spark Connect session (not the process default)."""
     settings = settings or Settings.from_env()

@@ -19,7 +19,10 @@ def stack_env_vars() -> Iterator[dict[str, str]]:
     env = stack_env(home)
     saved = dict(os.environ)
     os.environ.update({k: v for k, v in env.items() if k.startswith("LAKEPULSE_")})
-    result = run_cli("up", env=env)
+    # the deployments server is tested on its own stack (test_stack); tests that serve
+    # flows start `lakepulse deploy` with the environment they need
+    result = run_cli("up", "--only", "postgres", "--only", "metastore", "--only", "sail",
+                     "--only", "prefect", env=env)
     if result.returncode != 0:
         run_cli("down", env=env)
         pytest.fail(f"lakepulse up failed:\n{result.stdout}\n{result.stderr}")

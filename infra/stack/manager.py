@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from infra.settings import Settings
-from infra.stack import metastore, postgres, prefect_server, process, sail
+from infra.stack import deployments, metastore, postgres, prefect_server, process, sail
 from infra.stack.errors import StackError
 
 # Start order; `down` goes in reverse.
@@ -19,9 +19,11 @@ SERVICES: dict[str, ModuleType] = {
     "metastore": metastore,
     "sail": sail,
     "prefect": prefect_server,
+    "deployments": deployments,
 }
-DEPENDS_ON = {"sail": ["metastore"]}
-START_TIMEOUT = {"postgres": 60.0, "metastore": 120.0, "sail": 60.0, "prefect": 120.0}
+DEPENDS_ON = {"sail": ["metastore"], "deployments": ["prefect"]}
+START_TIMEOUT = {"postgres": 60.0, "metastore": 120.0, "sail": 60.0, "prefect": 120.0,
+                 "deployments": 120.0}
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class UpResult:
 
 
 def _port_of(settings: Settings, name: str) -> int:
-    return getattr(settings.ports, name)
+    """The service's port (0 for the deployments server, which listens on none)."""
+    return getattr(settings.ports, name, 0)
 
 
 def _url_of(settings: Settings, name: str) -> str:
@@ -54,6 +57,7 @@ def _url_of(settings: Settings, name: str) -> str:
         if not settings.spark_remote_override
         else f"sc://127.0.0.1:{port}",
         "prefect": settings.prefect_ui_url,
+        "deployments": f"{settings.prefect_ui_url}/deployments",
     }[name]
 
 
@@ -120,7 +124,8 @@ def up(settings: Settings, only: Iterable[str] | None = None) -> UpResult:
             already.append(name)
             pids[name] = pid
             continue
-        process.ensure_port_free(_port_of(settings, name), name, module.PORT_ENV)
+        if module.PORT_ENV:
+            process.ensure_port_free(_port_of(settings, name), name, module.PORT_ENV)
     for name in names:
         if name in already:
             continue

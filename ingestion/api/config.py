@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from infra.settings import ConfigError
+from infra.settings import ConfigError, first_problem
 from ingestion.files.contract import Column, Contract
 
 APIS_DIR = Path(__file__).resolve().parents[1] / "apis"
@@ -112,10 +112,7 @@ def load_api(path: Path) -> ApiSource:
     except yaml.YAMLError:
         raise ConfigError(f"API source {path} is not valid YAML: fix the file") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "source"
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"API source {path}: {where}: {message}") from None
+        raise ConfigError(f"API source {path}: {first_problem(exc)}") from None
 
 
 def load_apis(directory: Path | None = None) -> dict[str, ApiSource]:

@@ -107,49 +107,56 @@ def run(
     summary = CaptureSummary()
     spark = session(settings)
     writer = BronzeWriter(spark, settings)
-    with connect(settings, autocommit=True) as conn:
-        conn.execute("set timezone = 'UTC'")
-        check_source(conn)
-        info = slot_info(conn, slot)
-        if info is not None and info[1]:
-            raise SourceError(
-                f"replication slot {slot} is in use by another consumer: stop it, "
-                "or capture with another --slot"
-            )
-        if info is None:
-            _snapshot(settings, writer, slot, summary, progress)
-        decoder = Decoder()
-        target = None if follow else current_wal_lsn(conn)
-        while True:
-            txs = read_transactions(conn, slot, decoder, max_changes=batch_changes,
-                                    upto_lsn=target)
-            if txs:
-                by_table = defaultdict(list)
-                relations = {}
-                for tx in txs:
-                    for event in tx.events:
-                        by_table[event.relation.oid].append(event)
-                        relations[event.relation.oid] = event.relation
-                batch_id = f"{int_to_lsn(txs[0].commit_lsn)}-{int_to_lsn(txs[-1].end_lsn)}"
-                size = 0
-                for oid, events in by_table.items():
-                    written = _write_or_explain(writer, relations[oid], events, batch_id, txs)
-                    _count(summary, relations[oid].qualified, written)
-                    size += sum(written.values())
-                confirm(conn, slot, txs[-1].end_lsn)
-                summary.batches += 1
-                summary.transactions += len(txs)
-                summary.batch_sizes.append(size)
-                summary.lag_seconds = max(0.0, time.time() - txs[-1].commit_time.timestamp())
+    try:
+        with connect(settings, autocommit=True) as conn:
+            conn.execute("set timezone = 'UTC'")
+            check_source(conn)
+            info = slot_info(conn, slot)
+            if info is not None and info[1]:
+                raise SourceError(
+                    f"replication slot {slot} is in use by another consumer: stop it, "
+                    "or capture with another --slot"
+                )
+            if info is None:
+                _snapshot(settings, writer, slot, summary, progress)
+            decoder = Decoder()
+            target = None if follow else current_wal_lsn(conn)
+            while True:
+                txs = read_transactions(conn, slot, decoder, max_changes=batch_changes,
+                                        upto_lsn=target)
+                if txs:
+                    by_table = defaultdict(list)
+                    relations = {}
+                    for tx in txs:
+                        for event in tx.events:
+                            by_table[event.relation.oid].append(event)
+                            relations[event.relation.oid] = event.relation
+                    batch_id = f"{int_to_lsn(txs[0].commit_lsn)}-{int_to_lsn(txs[-1].end_lsn)}"
+                    size = 0
+                    for oid, events in by_table.items():
+                        written = _write_or_explain(writer, relations[oid], events, batch_id, txs)
+                        _count(summary, relations[oid].qualified, written)
+                        size += sum(written.values())
+                    confirm(conn, slot, txs[-1].end_lsn)
+                    summary.batches += 1
+                    summary.transactions += len(txs)
+                    summary.batch_sizes.append(size)
+                    summary.lag_seconds = max(0.0, time.time() - txs[-1].commit_time.timestamp())
+                    if progress:
+                        progress(summary)
+                    continue
+                if not follow:
+                    break
+                if max_seconds is not None and time.monotonic() - began >= max_seconds:
+                    break
                 if progress:
-                    progress(summary)
-                continue
-            if not follow:
-                break
-            if max_seconds is not None and time.monotonic() - began >= max_seconds:
-                break
-            time.sleep(poll_seconds)
-        summary.lag_bytes = max(0, current_wal_lsn(conn) - (slot_info(conn, slot) or (0,))[0])
+                    progress(summary)  # idle: lets followers report a heartbeat
+                time.sleep(poll_seconds)
+            summary.lag_bytes = max(0, current_wal_lsn(conn) - (slot_info(conn, slot) or (0,))[0])
+    except Exception:
+        if progress:
+            progress(summary)  # report what landed before the failure
+        raise
     summary.schema_drift = list(writer.schema_drift)
     summary.seconds = time.monotonic() - began
     return summary

@@ -26,7 +26,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from infra.settings import ConfigError
+from infra.settings import ConfigError, first_problem
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -158,12 +158,6 @@ class Contract(BaseModel):
         return bool(self.files) and fnmatch(file_name.lower(), self.files.lower())
 
 
-def _one_line(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "contract"
-    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
-
-
 def load_contract(path: Path) -> Contract:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -176,7 +170,7 @@ def load_contract(path: Path) -> Contract:
     try:
         return Contract.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"contract {path}: {_one_line(exc)}") from None
+        raise ConfigError(f"contract {path}: {first_problem(exc)}") from None
 
 
 def contracts_dir() -> Path:

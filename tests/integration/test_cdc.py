@@ -275,6 +275,27 @@ def test_sail_down_is_a_clear_error_and_acknowledges_nothing(fresh, settings, st
     assert resumed.total > 0
 
 
+def test_metastore_down_is_a_clear_error_and_a_rerun_resumes(fresh, settings, stack_env_vars):
+    from tests.helpers import run_cli
+
+    run(settings)
+    ledger = simulate(settings, pattern="trickle", rate=200, duration=1, seed=3)
+    slot_lsn = ("select confirmed_flush_lsn from pg_replication_slots where slot_name = %s",
+                (SLOT,))
+    with connect(settings) as conn:
+        before = conn.execute(*slot_lsn).fetchone()
+    assert run_cli("down", "--only", "metastore", env=stack_env_vars).returncode == 0
+    try:
+        line = capture_error_line(stack_env_vars)
+        assert "Hive Metastore" in line and "lakepulse up" in line
+        with connect(settings) as conn:
+            assert conn.execute(*slot_lsn).fetchone() == before  # nothing acknowledged
+    finally:
+        assert run_cli("up", "--only", "metastore", env=stack_env_vars).returncode == 0
+    resumed = run(settings)
+    assert Counter(resumed.events) == ledger_counts(ledger)
+
+
 def test_missing_publication_is_a_clear_error(fresh, settings, stack_env_vars):
     with connect(settings, autocommit=True) as conn:
         conn.execute(f"drop publication {PUBLICATION}")
@@ -283,3 +304,41 @@ def test_missing_publication_is_a_clear_error(fresh, settings, stack_env_vars):
         assert f"publication {PUBLICATION} is missing" in line
     finally:
         seed(settings, scale=0.01, seed=42, replace=True)
+
+
+def test_cdc_stream_flow_beats_and_survives_a_sail_restart(fresh, spark, settings,
+                                                           stack_env_vars):
+    """The cdc_stream flow follows the WAL, reports heartbeats, restarts after Sail goes away
+    and comes back, and lands every change exactly once."""
+    import threading
+
+    from flows.cdc_stream import cdc_stream
+    from flows.deployments import stack_prefect
+    from tests.helpers import run_cli
+
+    run(settings)
+    result: dict = {}
+
+    def stream() -> None:
+        with stack_prefect(settings):
+            result.update(cdc_stream(run_seconds=45, heartbeat_seconds=3, max_restarts=20,
+                                     restart_delay_seconds=3))
+
+    follower = threading.Thread(target=stream)
+    follower.start()
+    time.sleep(6)
+    ledgers = [simulate(settings, pattern="trickle", rate=150, duration=3, seed=31)]
+    assert run_cli("down", "--only", "sail", env=stack_env_vars).returncode == 0
+    ledgers.append(simulate(settings, pattern="trickle", rate=150, duration=3, seed=32))
+    time.sleep(3)
+    assert run_cli("up", "--only", "sail", env=stack_env_vars).returncode == 0
+    ledgers.append(simulate(settings, pattern="trickle", rate=150, duration=3, seed=33))
+    follower.join(timeout=300)
+    assert not follower.is_alive()
+    assert result["restarts"] >= 1 and result["heartbeats"] >= 2
+    expected = sum((ledger_counts(ledger) for ledger in ledgers), Counter())
+    tables = sorted({t for t, _ in expected})
+    stream_counts = Counter({k: v for k, v in bronze_counts(spark, tables).items()
+                             if k[1] != "r"})
+    assert stream_counts == expected
+    assert result["events"] == sum(expected.values())

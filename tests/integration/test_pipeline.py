@@ -98,14 +98,14 @@ def _run_deployment():
     return run_deployment(DEPLOYMENT, timeout=900)
 
 
-def _latest_report() -> str:
+def _latest_report(key: str = REPORT_KEY) -> str:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
     from prefect.client.schemas.sorting import ArtifactSort
 
     with get_client(sync_client=True) as client:
         reports = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[REPORT_KEY])),
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
             sort=ArtifactSort.CREATED_DESC, limit=1)
         assert reports, "no report artifact"
         return reports[0].data
@@ -166,3 +166,145 @@ def test_a_silver_fault_stops_the_run_at_the_silver_gate_and_leaves_gold(
     alert = receiver.received[0]
     assert alert["flow"] == "daily_pipeline" and alert["run"] == flow_run.name
     assert "silver gate failed" in alert["failure"]
+
+
+def _run(name: str, **parameters):
+    from prefect.deployments import run_deployment
+
+    return run_deployment(name, parameters=parameters, timeout=900)
+
+
+def _delta_version(spark, table: str) -> int:
+    from deltalake import DeltaTable
+
+    from infra.lake_gc import described_location
+
+    return DeltaTable(str(described_location(spark, table))).version()
+
+
+def test_backfill_dry_run_lists_then_full_refresh_repairs_silver(served, spark, settings):
+    """After the Silver fault above, a full-refresh backfill rebuilds the customer model and
+    everything downstream from Bronze; the dry run before it only lists them."""
+    from flows.backfill import REPORT_KEY as BACKFILL_KEY
+
+    duplicates = ("select count(*) - count(distinct customer_id) as d "
+                  "from silver.stg_wwi__customers")
+    assert spark.sql(duplicates).collect()[0]["d"] == 1  # left by the fault test
+    version = _delta_version(spark, "silver.stg_wwi__customers")
+    dry = _run("backfill/on-demand", models=["stg_wwi__customers"], full_refresh=True,
+               dry_run=True)
+    assert dry.state.is_completed(), dry.state
+    nodes = _latest_report(BACKFILL_KEY)
+    assert "dry run" in nodes and "- model stg_wwi__customers" in nodes
+    assert "- model dim_customer" in nodes and "- model fct_sales" in nodes
+    assert "- model stg_wwi__orders\n" not in nodes
+    assert _delta_version(spark, "silver.stg_wwi__customers") == version
+    done = _run("backfill/on-demand", models=["stg_wwi__customers"], full_refresh=True)
+    assert done.state.is_completed(), done.state
+    assert spark.sql(duplicates).collect()[0]["d"] == 0
+
+
+def test_backfill_since_a_date_replays_bronze_changes(served, spark, settings, stack_env_vars):
+    from tests.helpers import run_cli
+    from tests.integration.test_dbt_wwi import assert_silver_matches_postgres
+
+    spark.sql("update silver.stg_wwi__orders set comments = 'corrupted' where order_id <= 3")
+    result = run_cli("backfill", "--select", "stg_wwi__orders", "--since", "2000-01-01",
+                     env={**stack_env_vars, "PREFECT_API_URL": settings.prefect_api_url})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "model fct_sales" in result.stdout
+    assert spark.sql("select count(*) as n from silver.stg_wwi__orders "
+                     "where comments = 'corrupted'").collect()[0]["n"] == 0
+    assert_silver_matches_postgres(spark, settings)
+    bad = run_cli("backfill", "--select", "stg_wwi__orders", "--since", "yesterday",
+                  env=stack_env_vars)
+    assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_sail_restart_mid_run_is_retried_and_the_run_completes(served, spark, settings,
+                                                               stack_env_vars):
+    """Sail is down when the run starts and comes back during it: the source check retries
+    and the run completes with Silver and Gold equal to Postgres."""
+    import contextvars
+    import threading
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterId,
+        TaskRunFilter,
+        TaskRunFilterName,
+        TaskRunFilterState,
+        TaskRunFilterStateName,
+    )
+
+    from ingestion.source.simulator import simulate
+    from tests.helpers import run_cli
+    from tests.integration.test_dbt_wwi import (
+        assert_gold_matches_postgres,
+        assert_silver_matches_postgres,
+    )
+
+    simulate(settings, pattern="trickle", rate=200, duration=2, seed=77)
+    retrying = TaskRunFilter(
+        name=TaskRunFilterName(like_="check_sources"),
+        state=TaskRunFilterState(name=TaskRunFilterStateName(any_=["AwaitingRetry"])))
+    result: dict = {}
+    # the thread runs in a copy of this context: the same Prefect API settings
+    context = contextvars.copy_context()
+    runner = threading.Thread(target=lambda: context.run(
+        lambda: result.update(run=_run_deployment())))
+    assert run_cli("down", "--only", "sail", env=stack_env_vars).returncode == 0
+    try:
+        runner.start()
+        with get_client(sync_client=True) as client:
+            deadline = time.monotonic() + 180
+            failed_once = False
+            while not failed_once and time.monotonic() < deadline and runner.is_alive():
+                failed_once = bool(client.read_task_runs(task_run_filter=retrying))
+                time.sleep(0.5)
+        assert failed_once, "the source check never failed while Sail was down"
+    finally:
+        assert run_cli("up", "--only", "sail", env=stack_env_vars).returncode == 0
+    runner.join(timeout=900)
+    flow_run = result["run"]
+    assert flow_run.state.is_completed(), flow_run.state
+    with get_client(sync_client=True) as client:
+        tasks = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])))
+    checks = [t for t in tasks if t.name.startswith("check_sources")]
+    assert checks and checks[0].run_count >= 2
+    assert_silver_matches_postgres(spark, settings)
+    assert_gold_matches_postgres(spark, settings)
+
+
+def test_table_maintenance_compacts_and_keeps_time_travel(served, spark, settings):
+    from flows.deployments import stack_prefect
+    from flows.maintenance import load_config, maintain_path, table_maintenance
+    from infra.lake_gc import described_location
+
+    table = "bronze.sales__orders"
+    path = str(described_location(spark, table))
+    rows = spark.table(table).count()
+    with stack_prefect(settings):
+        report = {r["table"]: r for r in table_maintenance(tables=[table, "gold.fct_sales"])}
+    orders = report[table]
+    assert orders["error"] is None and orders["zorder"] == ["order_id"]
+    days = spark.sql(f"select count(distinct _ingest_date) as n from {table}").collect()[0]["n"]
+    assert orders["active_files_before"] > days and orders["active_files_after"] == days
+    assert orders["checkpoint"] and orders["vacuumed"] == 0  # inside the time-travel window
+    assert load_config().time_travel_hours == 168
+    assert spark.table(table).count() == rows
+    old = spark.read.format("delta").option("versionAsOf", orders["version_before"]).load(path)
+    assert old.count() == rows  # time travel to before the compaction still works
+    assert report["gold.fct_sales"]["error"] is None
+    # with no window, vacuum removes the compacted-away files: only live files stay on disk
+    swept = maintain_path(table, path, [], 128, retention_hours=0)
+    assert swept.vacuumed >= orders["active_files_before"]
+    assert swept.disk_files_after == swept.active_files_after == days
+    assert spark.table(table).count() == rows
+    # Sail keeps writing to the maintained table (the next capture appends to it)
+    from ingestion.cdc.runner import run
+
+    run(settings)

@@ -44,6 +44,8 @@ def test_group_and_key_expand():
          "severity must be error or warn"),
         ("layer: silver\nchecks:\n  - {table: t, expectations: [{type: x}]}\n"
          "  - {table: t, expectations: [{type: x}]}\n", "is used twice"),
+        ("layer: silver\nchecks:\n  - {name: q, query: select 1, optional: true, "
+         "expectations: [{type: x}]}\n", "only a `table` check can be optional"),
     ],
 )
 def test_bad_suite_files_name_the_problem(tmp_path, text, message):

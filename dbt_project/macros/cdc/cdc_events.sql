@@ -14,10 +14,18 @@
   committed after the newest one Silver already holds (`_cdc_lsn`): Bronze is
   appended in commit order per table, so nothing older can still arrive.
   Re-reading a few events after a run that ended in deletes is harmless:
-  applying the latest event per key is idempotent.
+  applying the latest event per key is idempotent. With the var
+  `backfill_since` (a date), every event committed since then is re-read.
 -#}
 {% macro cdc_events(source_relation) -%}
-    {%- if is_incremental() -%}
+    {%- set since = var('backfill_since', none) -%}
+    {%- if is_incremental() and since -%}
+    {#- a backfill replays every change committed since a date (the `backfill`
+        flow): the latest of those per key is the current state of that key -#}
+    select *
+    from {{ source_relation }}
+    where _commit_ts >= cast('{{ since }}' as timestamp)
+    {%- elif is_incremental() -%}
     select bronze.*
     from {{ source_relation }} as bronze
     -- a join, not a scalar subquery in the where clause: Sail cannot plan those
