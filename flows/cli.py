@@ -314,7 +314,7 @@ def ingest_files(
 @one_line_errors
 def ingest_api(
     names: Annotated[
-        list[str] | None, typer.Argument(help="API sources (default: every one).")
+        list[str] | None, typer.Argument(help="API sources (default: every enabled one).")
     ] = None,
 ) -> None:
     """Pull JSON API sources incrementally (from their watermark in Bronze)."""
@@ -329,7 +329,7 @@ def ingest_api(
         raise ConfigError(f"no API source named {', '.join(unknown)}: choose from "
                           f"{', '.join(sorted(sources)) or 'none'} (ingestion/apis/*.yml)")
     reports = []
-    for name in names or sorted(sources):
+    for name in names or sorted(n for n, s in sources.items() if s.enabled):
         with console.status(f"pulling {name}…") as line:
             reports.append(pull(settings, sources[name], progress=lambda n, p, r: line.update(
                 f"pulling {n}: {p} page(s), {r:,} records")))
@@ -437,11 +437,15 @@ def maintain(
 ) -> None:
     """Compact, Z-order, checkpoint and vacuum the Delta tables (the table_maintenance flow)."""
     from flows.deployments import stack_prefect
-    from flows.maintenance import table_maintenance
+    from flows.maintenance import MaintenanceFailed, table_maintenance
 
     settings = Settings.from_env()
-    with stack_prefect(settings):
-        rows = table_maintenance(tables=table, dry_run=dry_run)
+    failure = None
+    try:
+        with stack_prefect(settings):
+            rows = table_maintenance(tables=table, dry_run=dry_run)
+    except MaintenanceFailed as exc:
+        rows, failure = exc.rows, str(exc)
     result = Table(title="table maintenance" + (" (dry run)" if dry_run else ""),
                    title_justify="left")
     for name in ("table", "files before", "files after", "vacuumed", "version"):
@@ -451,6 +455,9 @@ def maintain(
                        f"{row['disk_files_after']:,}", f"{row['vacuumed']:,}",
                        f"{row['version_before']} → {row['version_after']}")
     console.print(result)
+    if failure:
+        raise ConfigError(failure + ": " + "; ".join(
+            f"{r['table']}: {r['error']}" for r in rows if r["error"]))
 
 
 @app.command()

@@ -26,6 +26,14 @@ CONFIG_PATH = Path(__file__).with_name("maintenance.yml")
 REPORT_KEY = "table-maintenance-report"
 
 
+class MaintenanceFailed(RuntimeError):
+    """Some tables could not be maintained; `rows` holds every table's result."""
+
+    def __init__(self, message: str, rows: list[dict]) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
 class MaintenanceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -164,5 +172,6 @@ def table_maintenance(tables: list[str] | None = None, dry_run: bool = False) ->
                              markdown=report_markdown(results, config, dry_run))
     failed = [r.table for r in results if r.error]
     if failed:
-        raise RuntimeError(f"maintenance failed for {', '.join(failed)} (see the report)")
+        raise MaintenanceFailed(f"maintenance failed for {', '.join(failed)} (see the "
+                                "report)", rows)
     return rows

@@ -13,6 +13,7 @@ import httpx
 from ingestion.api.config import ApiSource
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+MAX_PAGES = 100_000
 
 
 class ApiError(RuntimeError):
@@ -109,6 +110,7 @@ def pages(source: ApiSource, watermark: str | None, stats: FetchStats,
         params[paging.size_param] = str(paging.page_size)
     url = source.url
     throttle = _Throttle(source.rate_limit)
+    seen: set[str] = set()
     with httpx.Client(timeout=source.timeout_seconds, headers=headers or {},
                       follow_redirects=True) as client:
         while True:
@@ -125,18 +127,27 @@ def pages(source: ApiSource, watermark: str | None, stats: FetchStats,
             yield Page(str(response.url), records)
             if paging.type == "none" or not records:
                 return
+            if stats.pages >= MAX_PAGES:
+                raise ApiError(f"{source.url}: more than {MAX_PAGES:,} pages: check the "
+                               "pagination settings (the API may ignore the page parameter)")
             if paging.type == "page":
-                if len(records) < paging.page_size:
-                    return
+                # only an empty page ends: a server may cap the page size below ours
                 params[paging.page_param] = str(int(params[paging.page_param]) + 1)
-            elif paging.type == "cursor":
+                continue
+            if paging.type == "cursor":
                 cursor = dig(body, paging.cursor_field)
                 if not cursor:
                     return
                 params[paging.cursor_param] = str(cursor)
+                position = f"cursor {cursor}"
             else:
                 link = dig(body, paging.next_field) if paging.next_field else None
                 link = link or response.links.get("next", {}).get("url")
                 if not link:
                     return
                 url, params = urljoin(str(response.url), str(link)), {}
+                position = url
+            if position in seen:
+                raise ApiError(f"{source.url}: the API served {position} twice: its pagination "
+                               "loops; nothing was written")
+            seen.add(position)

@@ -23,7 +23,7 @@ from infra.settings import Settings
 from infra.spark import table_exists
 from ingestion.api.client import FetchStats, pages
 from ingestion.api.config import ApiSource
-from ingestion.bronze.records import DATABASE, Origin, RecordStore
+from ingestion.bronze.records import DATABASE, Origin, RecordStore, ingest_lock
 from ingestion.files.ingest import batch_id
 from ingestion.files.reasons import Reason
 from ingestion.files.report import IngestReport
@@ -46,36 +46,44 @@ def watermark(store: RecordStore, source: ApiSource) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        # Spark Connect hands timestamps back as naive local time: astimezone reads them so
+        value = value.astimezone(UTC)
         return value.isoformat().replace("+00:00", "Z")
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _keys_at(store: RecordStore, source: ApiSource, mark: str | None) -> set[tuple[object, ...]]:
-    """Primary keys Bronze already holds at exactly the watermark."""
+def _keys_at(store: RecordStore, source: ApiSource, mark: str | None
+             ) -> tuple[object, set[tuple[object, ...]]]:
+    """The typed watermark and the primary keys Bronze already holds at exactly it."""
     if mark is None or source.incremental is None or not source.primary_key:
-        return set()
+        return None, set()
     column = source.contract.column(source.incremental.field)
     assert column is not None
-
     from pyspark.sql import functions as F
 
     typed = coerce(column, mark)
     rows = (store.spark.table(f"{DATABASE}.{source.contract.table}")
             .where(F.col(column.name) == F.lit(typed))
             .select(*source.primary_key).collect())
-    return {tuple(row) for row in rows}
+    return typed, {tuple(row) for row in rows}
 
 
 def pull(settings: Settings, source: ApiSource, progress=None) -> IngestReport:
+    """One incremental pull of an API source into Bronze (see the module doc)."""
     from infra.spark import session
 
     started = time.perf_counter()
+    headers = source.auth.headers(source.name) if source.auth else {}  # fails fast
     store = RecordStore(session(settings), settings)
+    with ingest_lock(settings):
+        return _pull(settings, source, store, headers, progress, started)
+
+
+def _pull(settings: Settings, source: ApiSource, store: RecordStore,
+          headers: dict[str, str], progress, started: float) -> IngestReport:
     contract = source.contract
-    headers = source.auth.headers(source.name) if source.auth else {}
     now = datetime.now(UTC)
-    for stale in store.interrupted(contract.name):
+    for _, stale in store.interrupted(contract.name):
         store.abandon(contract.table, contract.name, stale)
     mark = watermark(store, source)
     pull_id = hashlib.sha256(f"{contract.table}|{mark}|{now.isoformat()}".encode()).hexdigest()
@@ -84,7 +92,8 @@ def pull(settings: Settings, source: ApiSource, progress=None) -> IngestReport:
                           source=source.url, sha256=pull_id, format="json api",
                           encoding="utf-8", started_at=now.isoformat(timespec="seconds"))
     report.notes.append(f"watermark before the pull: {mark or 'none (full load)'}")
-    existing = _keys_at(store, source, mark)
+    mark_value, existing = _keys_at(store, source, mark)
+    field = source.incremental.field if source.incremental else None
     stats = FetchStats()
     rows: list[dict[str, object]] = []
     quarantine: list[tuple[int, str, list[str]]] = []
@@ -101,8 +110,9 @@ def pull(settings: Settings, source: ApiSource, progress=None) -> IngestReport:
             else:
                 typed, reasons = validate(contract, record)
             key = tuple(typed.get(k) for k in contract.primary_key)
-            if not reasons and contract.primary_key and key in existing:
-                skipped += 1  # already in Bronze at the watermark (>= filter)
+            if (not reasons and field is not None and typed.get(field) == mark_value
+                    and key in existing):
+                skipped += 1  # this very version is in Bronze already (a >= filter)
                 continue
             report.rows_read += 1
             if not reasons and contract.primary_key:
@@ -131,10 +141,10 @@ def pull(settings: Settings, source: ApiSource, progress=None) -> IngestReport:
         report.notes.append(f"{skipped} record(s) at the watermark were already in Bronze "
                             "(skipped, not duplicated)")
     report.seconds = time.perf_counter() - started
-    path = report.save(reports_dir(settings) / contract.name / batch, "pull")
+    folder = reports_dir(settings) / contract.name / batch
+    path = report.save(folder, "pull")
     store.log(origin, "landed", rows_read=report.rows_read, landed=report.landed,
               quarantined=report.quarantined, report=str(path))
-    after = watermark(store, source)
-    report.notes.append(f"watermark after the pull: {after or 'none'}")
-    report.save(reports_dir(settings) / contract.name / batch, "pull")
+    report.notes.append(f"watermark after the pull: {watermark(store, source) or 'none'}")
+    report.save(folder, "pull")
     return report

@@ -14,13 +14,17 @@ Rows travel as Arrow tables (typed on the client) through Spark Connect.
 
 from __future__ import annotations
 
+import fcntl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyarrow as pa
 from pyspark.sql import SparkSession
 
-from infra.settings import Settings
+from infra.settings import ConfigError, Settings
 from infra.spark import append_delta, ensure_database, table_exists
 from ingestion.files.contract import Contract
 
@@ -149,15 +153,21 @@ class RecordStore:
         ).collect()
         return [row.asDict() for row in rows]
 
-    def interrupted(self, dataset: str) -> list[str]:
-        """Content hashes of a dataset whose attempt started but never finished."""
+    def interrupted(self, dataset: str | None = None) -> list[tuple[str, str]]:
+        """(dataset, content hash) of attempts whose last log entry is `started`: they
+        crashed (ingestion holds `ingest_lock`, so none is in flight)."""
         if not table_exists(self.spark, DATABASE, LOG):
             return []
+        where = f"where dataset = '{_ident(dataset)}'" if dataset else ""
         rows = self.spark.sql(
-            f"select sha256, max(case when status <> 'started' then 1 else 0 end) as done "
-            f"from {DATABASE}.{LOG} where dataset = '{_ident(dataset)}' group by sha256"
+            f"select dataset, sha256, status, logged_at from {DATABASE}.{LOG} {where}"
         ).collect()
-        return [row["sha256"] for row in rows if not row["done"]]
+        last: dict[tuple[str, str], tuple[datetime, str]] = {}
+        for row in rows:
+            key = (row["dataset"], row["sha256"])
+            if key not in last or row["logged_at"] >= last[key][0]:
+                last[key] = (row["logged_at"], row["status"])
+        return [key for key, (_, status) in last.items() if status == "started"]
 
     def abandon(self, contract_table: str, dataset: str, sha256: str) -> None:
         """Remove an interrupted attempt's rows and close its log entry."""
@@ -171,6 +181,28 @@ class RecordStore:
         for table in (contract_table, QUARANTINE):
             if table_exists(self.spark, DATABASE, table):
                 self.spark.sql(f"delete from {DATABASE}.{table} where _file_sha256 = '{digest}'")
+
+
+@contextmanager
+def ingest_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
+    """One file/API ingestion at a time per state directory (the CLI and the daily flow)."""
+    path = settings.home / "files" / ".ingest.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    with path.open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ConfigError(f"another ingestion has held {path} for {timeout:.0f} s: "
+                                      "wait for it to finish, or stop it") from None
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _ident(name: str) -> str:

@@ -126,6 +126,16 @@ class Contract(BaseModel):
                 raise ValueError(f"unknown encoding {value!r}") from exc
         return value
 
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, value: str | None) -> str | None:
+        aliases = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+        value = aliases.get(value, value) if value is not None else None
+        if value is not None and (len(value) != 1 or value in "\"\r\n"):
+            raise ValueError(f"delimiter {value!r} must be one character (or tab, comma, "
+                             "semicolon, pipe)")
+        return value
+
     @model_validator(mode="after")
     def _keys(self) -> Contract:
         names = [c.name for c in self.columns]

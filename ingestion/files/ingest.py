@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from infra.settings import ConfigError, Settings
-from ingestion.bronze.records import Origin, RecordStore
+from ingestion.bronze.records import Origin, RecordStore, ingest_lock
 from ingestion.files import encoding, parse
 from ingestion.files.contract import Contract, load_contracts
 from ingestion.files.reasons import Reason
@@ -200,7 +200,11 @@ def ingest_file(store: RecordStore | None, contract: Contract | None, path: Path
         return report
     origin = Origin(dataset, path.name, sha256, batch, now)
     history = store.history(sha256)
-    done = [h for h in history if h["status"] in ("landed", "rejected")]
+    # landed content is never ingested again; a rejected file may come back (the contract
+    # or its encoding may have been fixed since) and is tried again
+    done = [h for h in history if h["status"] == "landed"]
+    if any(h["status"] == "rejected" for h in history) and not done:
+        report.notes.append("this content was rejected before; tried again")
     if done:
         report.status, report.duplicate_of = "duplicate", str(done[0]["batch_id"])
         report.notes.append(f"same content already {done[0]['status']} as {done[0]['source']} "
@@ -257,10 +261,15 @@ def ingest_files(
         return []
     store = RecordStore(session(settings), settings)
     reports = []
-    for path in files:
-        contract = contract_for(path, folders, contracts, dataset)
-        report = ingest_file(store, contract, path, folders, progress)
-        reports.append(report)
-        if on_file:
-            on_file(report)
+    with ingest_lock(settings):
+        # rows of attempts that crashed go first, whatever became of their files
+        for name, sha256 in store.interrupted():
+            if name in contracts:
+                store.abandon(contracts[name].table, name, sha256)
+        for path in files:
+            contract = contract_for(path, folders, contracts, dataset)
+            report = ingest_file(store, contract, path, folders, progress)
+            reports.append(report)
+            if on_file:
+                on_file(report)
     return reports

@@ -138,7 +138,8 @@ def _undecodable(raw: str, offsets: Iterator[int]) -> list[Reason]:
     bad = marked_bytes(raw)
     if not bad:
         return []
-    places = ", ".join(f"0x{b:02X} at byte {next(offsets, '?')}" for b in bad[:5])
+    at = [next(offsets, "?") for _ in bad]  # consume all: later rows keep their offsets
+    places = ", ".join(f"0x{b:02X} at byte {o}" for b, o in zip(bad[:5], at, strict=False))
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
     return [Reason("undecodable bytes", f"{places}{more}")]
 
@@ -201,18 +202,13 @@ def delimited_records(
             raw = "".join(lines[record_start: position + consumed]).rstrip("\r\n")
             if not fields:
                 continue  # blank line: not a row
-            if len(fields) != width and spanned > 1:
-                # a multi-line record of the wrong width: an unbalanced quote, not a
-                # quoted newline; quarantine its first line and read on from the next
-                raw = lines[record_start]
-                yield Record(record_start + 1, raw.rstrip("\r\n"), {}, [
-                    Reason("unterminated quote", "the quoted field opened here swallows "
-                           f"{spanned - 1} following line(s)"), *_undecodable(raw, offsets)])
-                position = record_start + 1
-                break
             reasons = _undecodable(raw, offsets)
             if len(fields) != width:
+                # (a record spanning lines keeps them together: re-reading its inner
+                # lines as rows could land fragments of a quoted field)
                 found = f"expected {width} fields, found {len(fields)}"
+                if spanned > 1:
+                    found += f" in a record over {spanned} lines (check its quotes)"
                 reasons.append(Reason("ragged row", found))
                 yield Record(record_start + 1, raw, {}, reasons)
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from functools import cache
 
 from ingestion.files.contract import Column, Contract
@@ -74,13 +74,15 @@ def _decimal(column: Column, value: object) -> Decimal:
         raise Invalid("not a number", _preview(value)) from None
     if not number.is_finite():
         raise Invalid("not a finite number", _preview(value))
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > scale and number != round(number, scale):
-        raise Invalid(f"more than {scale} decimal places", _preview(value))
-    number = round(number, scale) if scale else number.to_integral_value()
-    if abs(number) >= Decimal(10) ** (precision - scale):
+    # size first (an exponent like 1e100 must not reach quantize), then exact scale
+    if number != 0 and number.adjusted() >= precision - scale:
         raise Invalid(f"too large for {column.type}", _preview(value))
-    return number
+    with localcontext() as context:
+        context.prec = 80
+        exact = number.quantize(Decimal(1).scaleb(-scale))
+        if exact != number:
+            raise Invalid(f"more than {scale} decimal places", _preview(value))
+    return exact
 
 
 def _double(value: object) -> float:
@@ -136,6 +138,20 @@ def _string(column: Column, value: object) -> str:
     return text
 
 
+def _is_allowed(column: Column, typed: object) -> bool:
+    """Compare as the column's type: 0.5 allows 0.50 in a decimal column, 1 allows 1.0."""
+    for choice in column.allowed or []:
+        try:
+            if isinstance(typed, Decimal | float | int) and not isinstance(typed, bool):
+                if Decimal(str(choice)) == Decimal(str(typed)):
+                    return True
+            elif str(choice) == str(typed):
+                return True
+        except InvalidOperation:
+            continue
+    return False
+
+
 def coerce(column: Column, value: object) -> object:
     """The typed value of one field; raises Invalid with what is wrong."""
     kind = column.type
@@ -153,11 +169,9 @@ def coerce(column: Column, value: object) -> object:
         typed = _timestamp(column, value)
     else:
         typed = _string(column, value)
-    if column.allowed is not None:
-        allowed = {str(a) for a in column.allowed}
-        if str(typed) not in allowed:
-            choices = ", ".join(sorted(allowed))
-            raise Invalid("not an allowed value", f"{_preview(typed)} (allowed: {choices})")
+    if column.allowed is not None and not _is_allowed(column, typed):
+        choices = ", ".join(sorted({str(a) for a in column.allowed}))
+        raise Invalid("not an allowed value", f"{_preview(typed)} (allowed: {choices})")
     if isinstance(typed, int | float | Decimal) and not isinstance(typed, bool):
         if column.min is not None and typed < column.min:
             raise Invalid(f"below the minimum {column.min:g}", str(typed))
@@ -188,4 +202,8 @@ def validate(
         except Invalid as exc:
             typed[column.name] = None
             reasons.append(Reason(f"{column.name}: {exc.rule}", str(exc)))
+        except (ArithmeticError, ValueError) as exc:  # e.g. a date beyond year 1..9999
+            typed[column.name] = None
+            reasons.append(Reason(f"{column.name}: out of range for {column.type}",
+                                  f"{_preview(value)} ({type(exc).__name__})"))
     return typed, reasons

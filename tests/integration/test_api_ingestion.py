@@ -153,8 +153,13 @@ def test_pages_retries_quarantine_and_incremental_watermark(api, tmp_path, setti
     # the record at exactly the watermark is served again (>=) but not landed twice
     assert second.landed == 35 and any("already in Bronze" in n for n in second.notes)
     assert _count(spark, "tests__ratings_a") == (283, 283)
+    # the record that set the watermark changes: its new version lands
+    state.records[247]["stars"], state.records[247]["updated_at"] = 1, _iso(
+        T0 + timedelta(days=3))
     third = pull(settings, source)
-    assert third.landed == 0 and _count(spark, "tests__ratings_a") == (283, 283)
+    assert third.landed == 1 and _count(spark, "tests__ratings_a") == (284, 284)
+    fourth = pull(settings, source)
+    assert fourth.landed == 0 and _count(spark, "tests__ratings_a") == (284, 284)
 
 
 def test_kill_9_mid_pull_resumes_from_the_watermark(api, tmp_path, settings, spark,

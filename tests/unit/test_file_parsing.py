@@ -128,3 +128,49 @@ def test_validate_collects_every_reason_and_requires_keys():
     assert typed == {"id": None, "name": None, "price": None, "seen": None}
     assert [r.kind for r in reasons] == ["id: required value missing",
                                          "name: required value missing", "price: not a number"]
+
+
+def test_numbers_at_the_edges_are_reasons_not_crashes():
+    big = Column(name="p", type="decimal(38,2)")
+    assert coerce(big, "1" * 30 + ".25") == Decimal("1" * 30 + ".25")
+    for value, kind in (("1e100", "p: too large for decimal(18,2)"),
+                        ("1e-100", "p: more than 2 decimal places")):
+        contract = Contract.model_validate(
+            {"name": "n", "columns": [{"name": "p", "type": "decimal(18,2)"}]})
+        assert [r.kind for r in validate(contract, {"p": value})[1]] == [kind]
+    wide = Contract.model_validate({"name": "n", "columns": [
+        {"name": "d", "type": "double"}, {"name": "t", "type": "timestamp"}]})
+    kinds = [r.kind for r in validate(wide, {"d": 10**400, "t": "0001-01-01T00:00:00+05:00"})[1]]
+    assert kinds == ["d: out of range for double", "t: out of range for timestamp"]
+
+
+def test_allowed_numbers_compare_as_numbers():
+    assert coerce(Column(name="p", type="decimal(5,2)", allowed=[0.5]), "0.50") == Decimal("0.5")
+    assert coerce(Column(name="d", type="double", allowed=[1]), "1") == 1.0
+
+
+def test_delimiter_names_and_bad_delimiters(tmp_path):
+    base = "name: a\ncolumns:\n  - {name: x}\n"
+    path = tmp_path / "c.yml"
+    path.write_text(base + "delimiter: tab\n")
+    assert load_contract(path).delimiter == "\t"
+    path.write_text(base + "delimiter: '::'\n")
+    with pytest.raises(ConfigError, match="must be one character"):
+        load_contract(path)
+
+
+def test_a_multi_line_record_of_the_wrong_width_stays_one_quarantined_row():
+    contract = Contract.model_validate({"name": "m", "columns": [
+        {"name": "a"}, {"name": "b"}, {"name": "c"}]})
+    _, records = _records('a,b,c\n1,"multi\nline",x,EXTRA\n2,y,z\n', contract=contract)
+    assert [(r.row_number, bool(r.values)) for r in records] == [(2, False), (4, True)]
+    assert records[0].reasons[0].kind == "ragged row"
+
+
+def test_undecodable_offsets_stay_aligned_across_rows():
+    data = b"a,b\n" + b"\xff" * 7 + b",x\n" + b"y,\xfe\n"
+    decoded = encoding.decode(data, "utf-8")
+    contract = Contract.model_validate({"name": "m", "columns": [{"name": "a"}, {"name": "b"}]})
+    _, found = parse.records(contract, "x.csv", decoded.text, decoded.bad_offsets)
+    records = list(found)
+    assert "0xFE at byte 16" in records[1].reasons[0].detail
