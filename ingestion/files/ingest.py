@@ -46,6 +46,10 @@ class Folders:
         root = settings.home / "files"
         return cls(root / "landing", root / "archive", root / "rejected")
 
+    def holds(self, path: Path) -> bool:
+        """The file was dropped in the landing folder (so it is moved, not copied)."""
+        return path.resolve().is_relative_to(self.landing.resolve())
+
     def create(self) -> None:
         for folder in (self.landing, self.archive, self.rejected):
             folder.mkdir(parents=True, exist_ok=True)
@@ -172,7 +176,7 @@ def _keep(path: Path, destination: Path, folders: Folders) -> Path:
     """Move a landed file into its batch folder (copy it when it lives outside landing)."""
     destination.mkdir(parents=True, exist_ok=True)
     target = destination / path.name
-    if path.resolve().is_relative_to(folders.landing.resolve()):
+    if folders.holds(path):
         shutil.move(str(path), target)
     else:
         shutil.copy2(path, target)
@@ -209,13 +213,9 @@ def ingest_file(store: RecordStore | None, contract: Contract | None, path: Path
         report.status, report.duplicate_of = "duplicate", str(done[0]["batch_id"])
         report.notes.append(f"same content already {done[0]['status']} as {done[0]['source']} "
                             f"in batch {done[0]['batch_id']}: nothing ingested")
-        if path.resolve().is_relative_to(folders.landing.resolve()):
+        if folders.holds(path):
             _finish(report, path, folders.archive / dataset / batch, folders, started)
         return report
-    if history and history[-1]["status"] == "started":
-        store.abandon(contract.table, dataset, sha256)
-        report.notes.append(f"an interrupted attempt (batch {history[-1]['batch_id']}) was "
-                            "found; its partial rows were removed before this one")
     store.log(origin, "started")
     chunks = _Chunks(store, contract, origin, [], [])
     try:
