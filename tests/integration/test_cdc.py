@@ -306,10 +306,11 @@ def test_missing_publication_is_a_clear_error(fresh, settings, stack_env_vars):
         seed(settings, scale=0.01, seed=42, replace=True)
 
 
-def test_cdc_stream_flow_beats_and_survives_a_sail_restart(fresh, spark, settings,
-                                                           stack_env_vars):
-    """The cdc_stream flow follows the WAL, reports heartbeats, restarts after Sail goes away
-    and comes back, and lands every change exactly once."""
+def test_cdc_stream_flow_beats_and_survives_sail_and_postgres_restarts(fresh, spark, settings,
+                                                                      stack_env_vars):
+    """The cdc_stream flow follows the WAL and reports heartbeats. A Sail restart is ridden
+    out (by the Spark Connect client's retries or by a flow restart); a Postgres restart drops
+    the replication connection, so the flow restarts the capture. Every change lands once."""
     import threading
 
     from flows.cdc_stream import cdc_stream
@@ -321,18 +322,26 @@ def test_cdc_stream_flow_beats_and_survives_a_sail_restart(fresh, spark, setting
 
     def stream() -> None:
         with stack_prefect(settings):
-            result.update(cdc_stream(run_seconds=45, heartbeat_seconds=3, max_restarts=20,
+            result.update(cdc_stream(run_seconds=70, heartbeat_seconds=3, max_restarts=30,
                                      restart_delay_seconds=3))
+
+    def trickle(seed: int):
+        return simulate(settings, pattern="trickle", rate=150, duration=3, seed=seed)
 
     follower = threading.Thread(target=stream)
     follower.start()
     time.sleep(6)
-    ledgers = [simulate(settings, pattern="trickle", rate=150, duration=3, seed=31)]
+    ledgers = [trickle(31)]
     assert run_cli("down", "--only", "sail", env=stack_env_vars).returncode == 0
-    ledgers.append(simulate(settings, pattern="trickle", rate=150, duration=3, seed=32))
+    ledgers.append(trickle(32))
     time.sleep(3)
     assert run_cli("up", "--only", "sail", env=stack_env_vars).returncode == 0
-    ledgers.append(simulate(settings, pattern="trickle", rate=150, duration=3, seed=33))
+    ledgers.append(trickle(33))
+    time.sleep(3)
+    assert run_cli("down", "--only", "postgres", env=stack_env_vars).returncode == 0
+    time.sleep(3)
+    assert run_cli("up", "--only", "postgres", env=stack_env_vars).returncode == 0
+    ledgers.append(trickle(34))
     follower.join(timeout=300)
     assert not follower.is_alive()
     assert result["restarts"] >= 1 and result["heartbeats"] >= 2
