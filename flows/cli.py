@@ -282,6 +282,8 @@ def ingest_cdc(
     console.print(table)
     for drift in summary.schema_drift:
         console.print(f"[yellow]schema drift:[/] {drift}")
+    for note in summary.notes:
+        console.print(f"[yellow]recovered:[/] {note}")
     console.print(
         f"{summary.total:,} events in {summary.batches} batches ({summary.transactions:,} "
         f"transactions) in {summary.seconds:.1f}s, {summary.events_per_second:,.0f} events/s; "

@@ -146,7 +146,8 @@ def reset_capture(spark, settings, slot: str, layers: tuple[str, ...] = ("bronze
     for layer in layers:
         for row in spark.sql(f"show tables in {layer}").collect():
             name = row["tableName"]
-            if layer != "bronze" or name.split("__")[0] in WWI_SCHEMAS:
+            captured = name.split("__")[0] in WWI_SCHEMAS or name == "cdc_snapshot_log"
+            if layer != "bronze" or captured:
                 try:
                     spark.sql(f"drop table {layer}.{name}")
                 except Exception:  # a view (Silver intermediate models)

@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import SparkSession
 
 from infra.settings import Settings
-from infra.spark import append_delta, ensure_database, table_exists
+from infra.spark import append_delta, ensure_database
 from ingestion.cdc import values
 from ingestion.cdc.events import ChangeEvent
 from ingestion.cdc.pgoutput import Relation
@@ -39,6 +41,39 @@ METADATA = (
     ("_batch_id", "string"), ("_envelope", "string"),
 )
 NO_MARK = (-1, -1)
+_ARROW_TYPES = {
+    "bigint": pa.int64(), "int": pa.int32(), "smallint": pa.int16(), "tinyint": pa.int8(),
+    "float": pa.float32(), "double": pa.float64(), "boolean": pa.bool_(), "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"), "binary": pa.binary(), "string": pa.string(),
+}
+_SPARK_TYPES = {str(arrow): spark for spark, arrow in _ARROW_TYPES.items()}
+_PARSED_FROM_TEXT = {"timestamp", "date"}  # JSON carries them as ISO text; Arrow parses them
+
+
+def arrow_type(spark_type: str) -> pa.DataType:
+    if spark_type.startswith("decimal("):
+        precision, scale = spark_type[8:-1].split(",")
+        return pa.decimal128(int(precision), int(scale))
+    if spark_type not in _ARROW_TYPES:
+        raise ValueError(f"Bronze column type {spark_type} has no Arrow mapping")
+    return _ARROW_TYPES[spark_type]
+
+
+def spark_type_of(arrow: pa.DataType) -> str:
+    if pa.types.is_decimal(arrow):
+        return f"decimal({arrow.precision},{arrow.scale})"
+    return _SPARK_TYPES[str(arrow)]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One table's share of a batch, converted and ready to append."""
+
+    table: str
+    rows: pa.Table | None
+    written: Counter[str]
+    mark: tuple[int, int]
+    adds_columns: bool
 
 
 def bronze_name(relation: Relation) -> str:
@@ -56,7 +91,7 @@ def _typed(value, spark_type: str):
         return date.fromisoformat(value)
     if spark_type == "binary":
         return base64.b64decode(value)
-    if spark_type in ("int", "bigint", "smallint"):
+    if spark_type in ("int", "bigint", "smallint", "tinyint"):
         return int(value)
     if spark_type in ("double", "float"):
         return float(value)
@@ -75,13 +110,21 @@ class BronzeWriter:
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)
     schemas: dict[str, dict[str, str] | None] = field(default_factory=dict)
     schema_drift: list[str] = field(default_factory=list)
+    tables: set[str] | None = None
 
     def __post_init__(self) -> None:
         ensure_database(self.spark, self.settings, DATABASE)
 
+    def _exists(self, table: str) -> bool:
+        """Whether the Bronze table exists; the database is listed once per writer."""
+        if self.tables is None:
+            self.tables = {row["tableName"] for row in
+                           self.spark.sql(f"show tables in {DATABASE}").collect()}
+        return table in self.tables
+
     def high_water_mark(self, table: str) -> tuple[int, int]:
         if table not in self.marks:
-            if not table_exists(self.spark, DATABASE, table):
+            if not self._exists(table):
                 self.marks[table] = NO_MARK
             else:
                 row = self.spark.sql(
@@ -102,7 +145,7 @@ class BronzeWriter:
             self.schemas[table] = (
                 {f.name: f.dataType.simpleString()
                  for f in self.spark.table(f"{DATABASE}.{table}").schema.fields}
-                if table_exists(self.spark, DATABASE, table) else None
+                if self._exists(table) else None
             )
         return self.schemas[table]
 
@@ -139,16 +182,17 @@ class BronzeWriter:
             self._drift(f"{table}: column {name} added ({kind})")
         return layout + added, bool(added)
 
-    def write(
-        self, relation: Relation, events: Iterable[ChangeEvent], batch_id: str
-    ) -> Counter[str]:
-        """Append the events of one table not yet in Bronze; returns what was written, by op."""
+    def prepare(self, relation: Relation, events: Iterable[ChangeEvent], batch_id: str) -> Prepared:
+        """The Arrow table of one table's events not yet in Bronze (CPU only, nothing written)."""
         table = bronze_name(relation)
         mark = self.high_water_mark(table)
         now = datetime.now(UTC)
         read_ms = int(now.timestamp() * 1000)
+        db, server = self.settings.pg_database, self.server_name
         layout, adds_columns = self._layout(table, relation)
-        rows = []
+        kept: list[ChangeEvent] = []
+        images: list[dict] = []
+        envelopes: list[str] = []
         written: Counter[str] = Counter()
         last = mark
         for event in events:
@@ -157,37 +201,75 @@ class BronzeWriter:
             # change events at or below the mark were written before
             if key < mark or (key == mark and event.op != "r"):
                 continue
-            image = event.after if event.after is not None else (event.before or {})
-            meta = {
-                "_op": event.op, "_lsn": event.lsn, "_tx_id": event.tx_id,
-                "_commit_ts": event.commit_time, "_seq": event.seq, "_ingested_at": now,
-                "_ingest_date": now.date(), "_batch_id": batch_id,
-                "_envelope": event.envelope_json(
-                    db=self.settings.pg_database, server_name=self.server_name, read_ms=read_ms
-                ),
-            }
-            rows.append(tuple(
-                meta[name] if kind == "meta"
-                else self._convert(table, name, image.get(name), spark_type) if kind == "src"
-                else None
-                for name, spark_type, kind in layout
-            ))
+            kept.append(event)
+            images.append(event.after if event.after is not None else (event.before or {}))
+            envelopes.append(event.envelope_json(db=db, server_name=server, read_ms=read_ms))
             written[event.op] += 1
-            last = max(last, key)
-        if not rows:
-            return written
-        schema = ", ".join(f"`{name}` {spark_type}" for name, spark_type, _ in layout)
-        df = self.spark.createDataFrame(rows, schema)
-        append_delta(df, self.settings, DATABASE, table, partition_by=["_ingest_date"],
-                     merge_schema=adds_columns)
-        self.schemas[table] = {name: spark_type for name, spark_type, _ in layout}
-        self.marks[table] = last
-        return written
+            if key > last:
+                last = key
+        if not kept:
+            return Prepared(table, None, written, last, adds_columns)
+        n = len(kept)
+        meta = {
+            "_op": [e.op for e in kept], "_lsn": [e.lsn for e in kept],
+            "_tx_id": [e.tx_id for e in kept], "_commit_ts": [e.commit_time for e in kept],
+            "_seq": [e.seq for e in kept], "_ingested_at": [now] * n,
+            "_ingest_date": [now.date()] * n, "_batch_id": [batch_id] * n, "_envelope": envelopes,
+        }
+        fields, arrays = [], []
+        for name, spark_type, kind in layout:
+            arrow = arrow_type(spark_type)
+            fields.append(pa.field(name, arrow))
+            if kind == "meta":
+                arrays.append(pa.array(meta[name], arrow))
+            elif kind == "src":
+                arrays.append(self._column(table, name, [i.get(name) for i in images],
+                                           spark_type, arrow))
+            else:
+                arrays.append(pa.nulls(n, arrow))
+        return Prepared(table, pa.Table.from_arrays(arrays, schema=pa.schema(fields)), written,
+                        last, adds_columns)
 
-    def _convert(self, table: str, column: str, value, spark_type: str):
+    def commit(self, prepared: Prepared) -> Counter[str]:
+        """Append a prepared table to Bronze in one Delta commit; safe from worker threads."""
+        if prepared.rows is None:
+            return prepared.written
+        append_delta(self.spark.createDataFrame(prepared.rows), self.settings, DATABASE,
+                     prepared.table, partition_by=["_ingest_date"],
+                     merge_schema=prepared.adds_columns)
+        self.schemas[prepared.table] = {
+            f.name: spark_type_of(f.type) for f in prepared.rows.schema
+        }
+        self.marks[prepared.table] = prepared.mark
+        if self.tables is not None:
+            self.tables.add(prepared.table)
+        return prepared.written
+
+    def write(
+        self, relation: Relation, events: Iterable[ChangeEvent], batch_id: str
+    ) -> Counter[str]:
+        """Append the events of one table not yet in Bronze; returns what was written, by op."""
+        return self.commit(self.prepare(relation, events, batch_id))
+
+    def _column(self, table: str, column: str, items: list, spark_type: str,
+                arrow: pa.DataType) -> pa.Array:
+        """JSON values -> an Arrow array of the Bronze type, vectorised; values that do not
+        fit become null (kept in _envelope) and are recorded as drift."""
         try:
-            return _typed(value, spark_type)
-        except (ValueError, TypeError, ArithmeticError):
+            if spark_type in _PARSED_FROM_TEXT or spark_type.startswith("decimal"):
+                return pc.cast(pa.array(items, pa.string()), arrow)
+            if spark_type != "binary":
+                return pa.array(items, arrow)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            pass
+        return pa.array([self._convert(table, column, v, spark_type, arrow) for v in items], arrow)
+
+    def _convert(self, table: str, column: str, value, spark_type: str, arrow: pa.DataType):
+        try:
+            typed = _typed(value, spark_type)
+            pa.scalar(typed, arrow)  # range and scale checks
+            return typed
+        except (ValueError, TypeError, ArithmeticError, pa.ArrowException):
             self._drift(f"{table}: values of {column} do not fit Bronze type {spark_type} "
                         "(written as null; kept in _envelope)")
             return None

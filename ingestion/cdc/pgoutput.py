@@ -55,7 +55,7 @@ class Commit:
     commit_time: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built per row: not frozen, which would slow __init__ down
 class Change:
     """An insert ('c'), update ('u') or delete ('d') of one row."""
 
@@ -98,23 +98,73 @@ class _Reader:
         self.pos = end + 1
         return value
 
-    def tuple_data(self) -> tuple:
-        count = self.unpack("!h")
+
+_COUNT = struct.Struct("!h").unpack_from
+_LENGTH = struct.Struct("!i").unpack_from
+_TEXT, _NULL, _TOAST, _BINARY = b"t"[0], b"n"[0], b"u"[0], b"b"[0]
+
+
+def read_tuple(data: bytes, pos: int) -> tuple[tuple, int]:
+    """TupleData at pos -> (column values, position after it); the decoder's hot loop."""
+    try:
+        (count,) = _COUNT(data, pos)
+        pos += 2
         values: list = []
+        append = values.append
         for _ in range(count):
-            kind = self.byte()
-            if kind == "n":
-                values.append(None)
-            elif kind == "u":
-                values.append(UNCHANGED_TOAST)
-            elif kind in ("t", "b"):
-                length = self.unpack("!i")
-                raw = self.data[self.pos : self.pos + length]
-                self.pos += length
-                values.append(raw.decode("utf-8") if kind == "t" else raw)
+            kind = data[pos]
+            pos += 1
+            if kind == _TEXT:
+                (length,) = _LENGTH(data, pos)
+                start, pos = pos + 4, pos + 4 + length
+                if pos > len(data):
+                    raise ProtocolError("message ended early")
+                append(data[start:pos].decode("utf-8"))
+            elif kind == _NULL:
+                append(None)
+            elif kind == _TOAST:
+                append(UNCHANGED_TOAST)
+            elif kind == _BINARY:
+                (length,) = _LENGTH(data, pos)
+                start, pos = pos + 4, pos + 4 + length
+                if pos > len(data):
+                    raise ProtocolError("message ended early")
+                append(data[start:pos])
             else:
-                raise ProtocolError(f"unknown tuple column kind {kind!r}")
-        return tuple(values)
+                raise ProtocolError(f"unknown tuple column kind {chr(kind)!r}")
+    except (struct.error, IndexError) as exc:
+        raise ProtocolError("message ended early") from exc
+    return tuple(values), pos
+
+
+_OID = struct.Struct("!I").unpack_from
+_NEW, _KEY, _OLD = b"N"[0], b"K"[0], b"O"[0]
+
+
+def _row_change(data: bytes) -> Change:
+    """Insert, Update and Delete messages (the bulk of the stream), parsed in place."""
+    if len(data) < 6:
+        raise ProtocolError("message ended early")
+    kind = data[0]
+    (oid,) = _OID(data, 1)
+    marker = data[5]
+    if kind == b"I"[0]:
+        if marker != _NEW:
+            raise ProtocolError("insert without a new tuple")
+        return Change("c", oid, None, read_tuple(data, 6)[0])
+    if kind == b"D"[0]:
+        if marker not in (_KEY, _OLD):
+            raise ProtocolError("delete without an old tuple")
+        return Change("d", oid, read_tuple(data, 6)[0], None)
+    before, pos = None, 6
+    if marker in (_KEY, _OLD):
+        before, pos = read_tuple(data, 6)
+        if pos >= len(data):
+            raise ProtocolError("message ended early")
+        marker, pos = data[pos], pos + 1
+    if marker != _NEW:
+        raise ProtocolError("update without a new tuple")
+    return Change("u", oid, before, read_tuple(data, pos)[0])
 
 
 def pg_time(micros: int) -> datetime:
@@ -128,6 +178,8 @@ class Decoder:
     relations: dict[int, Relation] = field(default_factory=dict)
 
     def decode(self, data: bytes):
+        if data[:1] in (b"I", b"U", b"D"):
+            return _row_change(bytes(data))
         reader = _Reader(bytes(data))
         kind = reader.byte()
         if kind == "B":
@@ -149,26 +201,6 @@ class Decoder:
             relation = Relation(oid, schema, name, ident, tuple(columns))
             self.relations[oid] = relation
             return relation
-        if kind == "I":
-            oid = reader.unpack("!I")
-            if reader.byte() != "N":
-                raise ProtocolError("insert without a new tuple")
-            return Change("c", oid, None, reader.tuple_data())
-        if kind == "U":
-            oid = reader.unpack("!I")
-            before = None
-            marker = reader.byte()
-            if marker in ("K", "O"):
-                before = reader.tuple_data()
-                marker = reader.byte()
-            if marker != "N":
-                raise ProtocolError("update without a new tuple")
-            return Change("u", oid, before, reader.tuple_data())
-        if kind == "D":
-            oid = reader.unpack("!I")
-            if reader.byte() not in ("K", "O"):
-                raise ProtocolError("delete without an old tuple")
-            return Change("d", oid, reader.tuple_data(), None)
         if kind == "T":
             count, options = reader.unpack("!Ib")
             oids = tuple(reader.unpack("!I") for _ in range(count))

@@ -4,32 +4,45 @@ Order of work per batch: peek whole transactions (nothing consumed) ->
 append each table's events to Bronze (skipping what a crashed run already
 wrote, by high-water mark) -> advance the slot. A crash anywhere replays
 from the last advanced position, and the high-water marks drop what is
-already in Bronze: nothing lost, nothing twice.
+already in Bronze: nothing lost, nothing twice. The initial snapshot cannot
+resume after a crash; `snapshot_log` detects an unfinished one, and the next
+run rolls it back and takes it again.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from pyspark.sql import SparkSession
 
 from infra.settings import Settings
 from infra.spark import SparkUnavailable, session
-from ingestion.bronze.writer import BronzeWriter
-from ingestion.cdc.pgoutput import Decoder, int_to_lsn
+from ingestion.bronze.writer import BronzeWriter, bronze_name
+from ingestion.cdc import snapshot_log
+from ingestion.cdc.events import ChangeEvent
+from ingestion.cdc.pgoutput import Decoder, Relation, int_to_lsn
 from ingestion.cdc.source import (
     DEFAULT_SLOT,
+    Transaction,
     check_source,
     confirm,
     create_slot_and_snapshot,
     current_wal_lsn,
+    drop_slot,
+    published_relations,
     read_transactions,
     slot_info,
 )
 from ingestion.source.db import SourceError, connect
 
-SNAPSHOT_CHUNK = 50_000
+SNAPSHOT_CHUNK = int(os.environ.get("LAKEPULSE_CDC_SNAPSHOT_CHUNK", "50000"))  # rows per commit
+WRITE_THREADS = 4  # concurrent Bronze commits (one per table) within a batch
 
 
 @dataclass
@@ -45,6 +58,7 @@ class CaptureSummary:
     lag_seconds: float = 0.0
     batch_sizes: list[int] = field(default_factory=list)
     schema_drift: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -59,32 +73,112 @@ Progress = Callable[[CaptureSummary], None]
 
 
 def _snapshot(settings: Settings, writer: BronzeWriter, slot: str, summary: CaptureSummary,
-              progress: Progress | None) -> None:
+              pool: ThreadPoolExecutor, progress: Progress | None) -> None:
+    """Create the slot and snapshot table by table (the next chunk is converted while the
+    previous one commits), bracketed by `started` / `complete` snapshot-log entries."""
+    snapshot_log.record(writer.spark, settings, slot, "started")
+    batch_id = None
     for consistent, relation, rows in create_slot_and_snapshot(settings, slot):
         batch_id = f"snapshot-{int_to_lsn(consistent)}"
-        chunk = []
-        for event in rows:
-            chunk.append(event)
-            if len(chunk) >= SNAPSHOT_CHUNK:
-                _count(summary, relation.qualified, writer.write(relation, chunk, batch_id))
-                chunk = []
-        _count(summary, relation.qualified, writer.write(relation, chunk, batch_id))
+        pending: Future | None = None
+        for chunk in _chunks(rows, SNAPSHOT_CHUNK):
+            with _explained(relation, consistent):
+                prepared = writer.prepare(relation, chunk, batch_id)
+            if pending is not None:
+                _count(summary, relation.qualified, _result(pending, relation, consistent))
+            pending = pool.submit(writer.commit, prepared)
+        if pending is not None:
+            _count(summary, relation.qualified, _result(pending, relation, consistent))
         summary.snapshot_tables += 1
         if progress:
             progress(summary)
+    snapshot_log.record(writer.spark, settings, slot, "complete", batch_id=batch_id,
+                        tables=summary.snapshot_tables,
+                        rows=sum(n for (_, op), n in summary.events.items() if op == "r"))
 
 
-def _write_or_explain(writer: BronzeWriter, relation, events, batch_id: str, txs) -> Counter[str]:
-    """Write one table's events; a Spark/metastore failure becomes a one-line error."""
+def _redo_unfinished_snapshot(conn, spark: SparkSession, slot: str, exists: bool,
+                              summary: CaptureSummary) -> bool:
+    """Roll back what an interrupted snapshot left; returns whether the slot still exists."""
+    if exists and snapshot_log.latest_status(spark, slot) == "started":
+        drop_slot(conn, slot)  # its exported snapshot died with the crashed run
+        summary.notes.append(f"the initial snapshot of slot {slot} never finished: "
+                             "slot dropped, snapshot taken again")
+        exists = False
+    if not exists:
+        present = {r["tableName"] for r in spark.sql("show tables in bronze").collect()}
+        tables = [t for t in (bronze_name(r) for r in published_relations(conn)) if t in present]
+        for table, n in snapshot_log.roll_back_unfinished(spark, tables).items():
+            summary.notes.append(f"bronze.{table}: {n:,} rows of an unfinished snapshot removed")
+    return exists
+
+
+def _chunks(rows: Iterable[ChangeEvent], size: int) -> Iterator[list[ChangeEvent]]:
+    chunk: list[ChangeEvent] = []
+    for event in rows:
+        chunk.append(event)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@contextmanager
+def _explained(relation: Relation, first_lsn: int) -> Iterator[None]:
+    """A Spark/metastore failure while writing a table becomes a one-line error."""
     try:
-        return writer.write(relation, events, batch_id)
+        yield
+    except SparkUnavailable:
+        raise
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0][:160]
         raise SparkUnavailable(
             f"writing {relation.qualified} to Bronze failed ({type(exc).__name__}: {first}); "
-            f"nothing after {int_to_lsn(txs[0].commit_lsn)} was acknowledged: check "
+            f"nothing after {int_to_lsn(first_lsn)} was acknowledged: check "
             "`lakepulse status`, then rerun to resume"
         ) from exc
+
+
+def _result(future: Future, relation: Relation, first_lsn: int) -> Counter[str]:
+    """Wait for one table's Bronze commit."""
+    with _explained(relation, first_lsn):
+        return future.result()
+
+
+def _write_batch(writer: BronzeWriter, txs: list[Transaction], pool: ThreadPoolExecutor,
+                 summary: CaptureSummary) -> int:
+    """Write a batch of whole transactions to Bronze: one Delta commit per table, the tables
+    committed in parallel while the next table is converted. Returns the events written."""
+    by_table: dict[int, list[ChangeEvent]] = defaultdict(list)
+    relations: dict[int, Relation] = {}
+    for tx in txs:
+        for event in tx.events:
+            by_table[event.relation.oid].append(event)
+            relations[event.relation.oid] = event.relation
+    batch_id = f"{int_to_lsn(txs[0].commit_lsn)}-{int_to_lsn(txs[-1].end_lsn)}"
+    futures: list[tuple[Relation, Future]] = []
+    failure: SparkUnavailable | None = None
+    for oid, events in by_table.items():
+        try:
+            with _explained(relations[oid], txs[0].commit_lsn):
+                prepared = writer.prepare(relations[oid], events, batch_id)
+        except SparkUnavailable as exc:
+            failure = exc
+            break
+        futures.append((relations[oid], pool.submit(writer.commit, prepared)))
+    size = 0
+    for relation, future in futures:  # wait for every commit, even after a failure
+        try:
+            written = _result(future, relation, txs[0].commit_lsn)
+        except SparkUnavailable as exc:
+            failure = failure or exc
+            continue
+        _count(summary, relation.qualified, written)
+        size += sum(written.values())
+    if failure is not None:
+        raise failure
+    return size
 
 
 def _count(summary: CaptureSummary, table: str, written: Counter[str]) -> None:
@@ -107,6 +201,7 @@ def run(
     summary = CaptureSummary()
     spark = session(settings)
     writer = BronzeWriter(spark, settings)
+    pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="bronze-commit")
     try:
         with connect(settings, autocommit=True) as conn:
             conn.execute("set timezone = 'UTC'")
@@ -117,26 +212,15 @@ def run(
                     f"replication slot {slot} is in use by another consumer: stop it, "
                     "or capture with another --slot"
                 )
-            if info is None:
-                _snapshot(settings, writer, slot, summary, progress)
+            if not _redo_unfinished_snapshot(conn, spark, slot, info is not None, summary):
+                _snapshot(settings, writer, slot, summary, pool, progress)
             decoder = Decoder()
             target = None if follow else current_wal_lsn(conn)
             while True:
                 txs = read_transactions(conn, slot, decoder, max_changes=batch_changes,
                                         upto_lsn=target)
                 if txs:
-                    by_table = defaultdict(list)
-                    relations = {}
-                    for tx in txs:
-                        for event in tx.events:
-                            by_table[event.relation.oid].append(event)
-                            relations[event.relation.oid] = event.relation
-                    batch_id = f"{int_to_lsn(txs[0].commit_lsn)}-{int_to_lsn(txs[-1].end_lsn)}"
-                    size = 0
-                    for oid, events in by_table.items():
-                        written = _write_or_explain(writer, relations[oid], events, batch_id, txs)
-                        _count(summary, relations[oid].qualified, written)
-                        size += sum(written.values())
+                    size = _write_batch(writer, txs, pool, summary)
                     confirm(conn, slot, txs[-1].end_lsn)
                     summary.batches += 1
                     summary.transactions += len(txs)
@@ -157,6 +241,8 @@ def run(
         if progress:
             progress(summary)  # report what landed before the failure
         raise
+    finally:
+        pool.shutdown(wait=True)
     summary.schema_drift = list(writer.schema_drift)
     summary.seconds = time.monotonic() - began
     return summary

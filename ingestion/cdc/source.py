@@ -133,10 +133,7 @@ def _snapshot_rows(conn, relation: Relation, lsn: int, xid: int, now: datetime):
         cur.itersize = 20_000
         cur.execute(f"select {cols} from {relation.qualified}")
         for i, row in enumerate(cur):
-            after = {
-                c.name: values.to_json(v, c.type_oid)
-                for c, v in zip(relation.columns, row, strict=True)
-            }
+            after = _as_json(relation, row)
             yield ChangeEvent(relation, "r", None, after, lsn, xid, now, i, i + 1, "true")
 
 
@@ -185,14 +182,36 @@ def read_transactions(
     return done
 
 
+_ROW_FORMATS: dict[int, tuple[Relation, tuple[str, ...], tuple]] = {}
+
+
+def _row_format(relation: Relation) -> tuple[tuple[str, ...], tuple]:
+    """Column names and text -> JSON converters of a relation, cached per Relation object."""
+    cached = _ROW_FORMATS.get(id(relation))
+    if cached is None or cached[0] is not relation:
+        cached = (relation, tuple(c.name for c in relation.columns),
+                  tuple(values.json_converter(c.type_oid) for c in relation.columns))
+        _ROW_FORMATS[id(relation)] = cached
+    return cached[1], cached[2]
+
+
 def _as_json(relation: Relation, row: tuple | None) -> dict | None:
+    """A decoded row as {column: JSON value}; text a converter rejects is kept as text."""
     if row is None:
         return None
-    return {
-        c.name: values.to_json(v, c.type_oid)
-        for c, v in zip(relation.columns, row, strict=True)
-        if v is not UNCHANGED_TOAST
-    }
+    names, converters = _row_format(relation)
+    out = {}
+    for name, convert, text in zip(names, converters, row, strict=True):
+        if text is UNCHANGED_TOAST:
+            continue
+        if text is None or convert is None:
+            out[name] = text
+        else:
+            try:
+                out[name] = convert(text)
+            except ValueError:  # e.g. 'infinity' timestamps: Bronze's typed column gets null
+                out[name] = text
+    return out
 
 
 def confirm(conn: psycopg.Connection, slot: str, lsn: int) -> None:
@@ -201,6 +220,10 @@ def confirm(conn: psycopg.Connection, slot: str, lsn: int) -> None:
         "select pg_replication_slot_advance(%s, %s::pg_lsn)",
         (slot, f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"),
     )
+
+
+def drop_slot(conn: psycopg.Connection, slot: str) -> None:
+    conn.execute("select pg_drop_replication_slot(%s)", (slot,))
 
 
 def current_wal_lsn(conn: psycopg.Connection) -> int:

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 INT_OIDS = {20, 21, 23, 26}
@@ -60,19 +61,61 @@ def parse_timestamptz(text: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def _iso_utc_text(body: str) -> str | None:
+    """'YYYY-MM-DD HH:MM:SS[.f]' already in UTC -> ISO with 'Z' and six fraction digits."""
+    if len(body) < 19 or body[10] != " " or body[4] != "-":
+        return None  # 5-digit or BC years and the like: take the slow path
+    if len(body) == 19:
+        return f"{body[:10]}T{body[11:]}Z"
+    if body[19] != ".":
+        return None
+    return f"{body[:10]}T{body[11:19]}.{body[20:]:0<6}Z"
+
+
+def _timestamptz(text: str) -> str:
+    if text.endswith("+00"):  # the capture session runs with timezone UTC
+        fast = _iso_utc_text(text[:-3])
+        if fast is not None:
+            return fast
+    return _utc_iso(parse_timestamptz(text))
+
+
+def _timestamp(text: str) -> str:
+    fast = _iso_utc_text(text)
+    if fast is not None:
+        return fast
+    return _utc_iso(datetime.fromisoformat(text.replace(" ", "T", 1)).replace(tzinfo=UTC))
+
+
+def _float(text: str):
+    return float(text) if text not in ("NaN", "Infinity", "-Infinity") else text
+
+
+def _bool(text: str) -> bool:
+    return text == "t"
+
+
+def _bytea(text: str) -> str:
+    return base64.b64encode(bytes.fromhex(text[2:])).decode("ascii")
+
+
+_CONVERTERS: dict[int, Callable[[str], object]] = {
+    **dict.fromkeys(INT_OIDS, int),
+    **dict.fromkeys(FLOAT_OIDS, _float),
+    BOOL_OID: _bool,
+    TIMESTAMPTZ_OID: _timestamptz,
+    TIMESTAMP_OID: _timestamp,
+    BYTEA_OID: _bytea,
+}
+
+
+def json_converter(type_oid: int) -> Callable[[str], object] | None:
+    """The text -> JSON value function of a Postgres type; None when the text is kept as is."""
+    return _CONVERTERS.get(type_oid)
+
+
 def to_json(text: str | None, type_oid: int):
     if text is None:
         return None
-    if type_oid in INT_OIDS:
-        return int(text)
-    if type_oid in FLOAT_OIDS:
-        return float(text) if text not in ("NaN", "Infinity", "-Infinity") else text
-    if type_oid == BOOL_OID:
-        return text == "t"
-    if type_oid == TIMESTAMPTZ_OID:
-        return _utc_iso(parse_timestamptz(text))
-    if type_oid == TIMESTAMP_OID:
-        return _utc_iso(datetime.fromisoformat(text.replace(" ", "T", 1)).replace(tzinfo=UTC))
-    if type_oid == BYTEA_OID:
-        return base64.b64encode(bytes.fromhex(text[2:])).decode("ascii")
-    return text  # numeric keeps its digits; dates, text, json, uuid... as strings
+    convert = _CONVERTERS.get(type_oid)
+    return text if convert is None else convert(text)  # numeric keeps its digits, dates as is

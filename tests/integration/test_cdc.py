@@ -351,3 +351,72 @@ def test_cdc_stream_flow_beats_and_survives_sail_and_postgres_restarts(fresh, sp
                              if k[1] != "r"})
     assert stream_counts == expected
     assert result["events"] == sum(expected.values())
+
+
+def test_kill_9_during_the_initial_snapshot_is_rolled_back_and_redone(
+    fresh, spark, settings, stack_env_vars
+):
+    """An interrupted snapshot cannot resume (its exported snapshot died with it): the rerun
+    drops the slot, removes the unfinished snapshot's rows and snapshots again, once."""
+    env = dict(stack_env_vars, LAKEPULSE_CDC_SNAPSHOT_CHUNK="100")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    # second commit of sales.invoices: mid-snapshot, with big tables still to come
+    marker = settings.lake_dir / "bronze" / "sales__invoices" / "_delta_log" / f"{1:020d}.json"
+    deadline = time.monotonic() + 180
+    while not marker.exists():
+        assert proc.poll() is None, "the capture ended before it could be killed"
+        assert time.monotonic() < deadline, "the snapshot never reached sales.invoices"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = {t: n for (t, op), n in bronze_counts(spark, [
+        t for t in fresh.counts
+        if (settings.lake_dir / "bronze" / t.replace(".", "__")).exists()
+    ]).items() if op == "r"}
+    assert 0 < sum(partial.values()) < sum(fresh.counts.values())
+
+    summary = run(settings)
+    assert any("never finished" in note for note in summary.notes), summary.notes
+    assert summary.snapshot_tables == 24
+    landed = {t: n for (t, op), n in bronze_counts(spark, fresh.counts).items() if op == "r"}
+    assert landed == fresh.counts  # every row once: the unfinished attempt's rows are gone
+    for table in fresh.counts:
+        name = "bronze." + table.replace(".", "__")
+        batches = spark.sql(f"select count(distinct _batch_id) n from {name} where _op = 'r'"
+                            ).collect()[0]["n"]
+        assert batches == 1, table
+
+    ledger = simulate(settings, pattern="trickle", rate=300, duration=2, seed=41)
+    resumed = run(settings)  # the new slot streams from the new snapshot's point
+    assert resumed.snapshot_tables == 0 and not resumed.notes
+    assert Counter(resumed.events) == ledger_counts(ledger)
+
+
+def test_wal_level_not_logical_is_a_clear_error(settings, stack_env_vars, home_factory,
+                                                 monkeypatch):
+    """A source Postgres running with wal_level = replica: one line naming the setting."""
+    from infra.settings import Settings
+    from infra.stack import postgres
+    from tests.helpers import free_port
+
+    port = free_port()
+    monkeypatch.setenv("LAKEPULSE_HOME", str(home_factory("wal")))
+    monkeypatch.setenv("LAKEPULSE_PG_PORT", str(port))
+    other = Settings.from_env()
+    logical = postgres.argv
+    monkeypatch.setattr(postgres, "argv", lambda s: [
+        "wal_level=replica" if a == "wal_level=logical" else a for a in logical(s)])
+    postgres.start(other)
+    try:
+        deadline = time.monotonic() + 60
+        while not postgres.healthy(other):
+            assert time.monotonic() < deadline, "the replica-level Postgres never answered"
+            time.sleep(0.3)
+        postgres.bootstrap(other)
+        line = capture_error_line(dict(stack_env_vars, LAKEPULSE_PG_PORT=str(port)))
+        assert "wal_level is 'replica'" in line and "wal_level = logical" in line
+    finally:
+        postgres.stop(other)

@@ -79,3 +79,39 @@ def test_type_mapping_keeps_precision_and_uses_utc_iso():
     assert spark_type(1700, (18 << 16 | 2) + 4) == "decimal(18,2)"
     assert spark_type(1700, -1) == "string"
     assert spark_type(1184, -1) == "timestamp"
+
+
+def test_row_messages_cut_short_or_malformed_are_protocol_errors():
+    d = Decoder()
+    d.decode(_relation_message(16402))
+    insert = b"I" + struct.pack("!I", 16402) + b"N" + _tuple("7", "entered", "12.50")
+    assert d.decode(insert).after == ("7", "entered", "12.50")
+    for cut in (3, 6, 9, len(insert) - 1):
+        with pytest.raises(ProtocolError):
+            d.decode(insert[:cut])
+    with pytest.raises(ProtocolError, match="update without a new tuple"):
+        d.decode(b"U" + struct.pack("!I", 16402) + b"O" + _tuple("7", "a", None) + b"X")
+    with pytest.raises(ProtocolError, match="delete without an old tuple"):
+        d.decode(b"D" + struct.pack("!I", 16402) + b"N" + _tuple("7", "a", None))
+    with pytest.raises(ProtocolError, match="unknown tuple column kind"):
+        d.decode(b"I" + struct.pack("!I", 16402) + b"N" + struct.pack("!h", 1) + b"z")
+    toast = d.decode(b"U" + struct.pack("!I", 16402) + b"N" + struct.pack("!h", 2) + b"u"
+                     + b"t" + struct.pack("!i", 2) + b"ok")
+    assert toast.before is None and toast.after[1] == "ok" and toast.after[0] is not None
+
+
+def test_timestamps_in_utc_take_the_fast_path_and_odd_ones_the_exact_one():
+    assert to_json("2024-03-05 10:12:00.123+00", 1184) == "2024-03-05T10:12:00.123000Z"
+    assert to_json("2024-03-05 10:12:07", 1114) == "2024-03-05T10:12:07Z"
+    assert to_json("2024-03-05 23:30:00-01", 1184) == "2024-03-06T00:30:00Z"
+    with pytest.raises(ValueError):
+        to_json("infinity", 1184)
+
+
+def test_values_no_converter_accepts_are_kept_as_text():
+    from ingestion.cdc.pgoutput import Column
+    from ingestion.cdc.source import _as_json
+
+    rel = Relation(1, "s", "t", "f", (Column("id", 23, -1, True), Column("at", 1184, -1, False)))
+    assert _as_json(rel, ("1", "infinity")) == {"id": 1, "at": "infinity"}
+    assert _as_json(rel, ("2", "2024-01-01 00:00:00+00")) == {"id": 2, "at": "2024-01-01T00:00:00Z"}

@@ -1,0 +1,88 @@
+"""The snapshot log: which initial snapshots finished, so an unfinished one is redone.
+
+An initial snapshot is read inside the snapshot Postgres exported when the
+replication slot was created; that snapshot dies with the connection, so a
+snapshot interrupted by a crash or kill -9 cannot be resumed. Instead:
+
+- `bronze.cdc_snapshot_log` gets a `started` entry *before* the slot is
+  created and a `complete` entry (with the snapshot's batch id) after the last
+  table's rows are in Bronze;
+- a run that finds the slot's newest entry still `started` drops the slot and
+  takes the snapshot again;
+- before any snapshot, snapshot rows (`_op = 'r'`) that belong to no completed
+  snapshot are deleted from Bronze: they are the unacknowledged leftovers of
+  the interrupted attempt, so rows are never doubled.
+
+A slot with no entry at all predates the log and counts as complete.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pyarrow as pa
+from pyspark.sql import SparkSession
+
+from infra.settings import Settings
+from infra.spark import append_delta
+
+DATABASE = "bronze"
+LOG = "cdc_snapshot_log"
+SCHEMA = pa.schema([
+    ("slot", pa.string()), ("status", pa.string()), ("batch_id", pa.string()),
+    ("tables", pa.int32()), ("rows", pa.int64()), ("logged_at", pa.timestamp("us", tz="UTC")),
+])
+
+
+def record(spark: SparkSession, settings: Settings, slot: str, status: str, *,
+           batch_id: str | None = None, tables: int = 0, rows: int = 0) -> None:
+    entry = {"slot": slot, "status": status, "batch_id": batch_id, "tables": tables,
+             "rows": rows, "logged_at": datetime.now(UTC)}
+    frame = spark.createDataFrame(pa.Table.from_pylist([entry], schema=SCHEMA))
+    append_delta(frame, settings, DATABASE, LOG)
+
+
+def _exists(spark: SparkSession) -> bool:
+    return any(r["tableName"] == LOG for r in spark.sql(f"show tables in {DATABASE}").collect())
+
+
+def latest_status(spark: SparkSession, slot: str) -> str | None:
+    """The newest entry's status for the slot (None: no entry, i.e. a slot older than the log)."""
+    if not _exists(spark):
+        return None
+    rows = spark.sql(
+        f"select status from {DATABASE}.{LOG} where slot = '{_quoted(slot)}' "
+        "order by logged_at desc limit 1"
+    ).collect()
+    return rows[0]["status"] if rows else None
+
+
+def completed_batches(spark: SparkSession) -> set[str]:
+    if not _exists(spark):
+        return set()
+    rows = spark.sql(
+        f"select distinct batch_id from {DATABASE}.{LOG} "
+        "where status = 'complete' and batch_id is not null"
+    ).collect()
+    return {r["batch_id"] for r in rows}
+
+
+def roll_back_unfinished(spark: SparkSession, tables: list[str]) -> dict[str, int]:
+    """Delete snapshot rows of no completed snapshot from these Bronze tables; rows removed."""
+    keep = completed_batches(spark)
+    condition = "_op = 'r'"
+    if keep:
+        condition += " and _batch_id not in (" + ", ".join(
+            f"'{_quoted(b)}'" for b in sorted(keep)) + ")"
+    removed: dict[str, int] = {}
+    for table in tables:
+        qualified = f"{DATABASE}.{table}"
+        stale = spark.sql(f"select count(*) as n from {qualified} where {condition}").collect()
+        if stale[0]["n"]:
+            spark.sql(f"delete from {qualified} where {condition}")
+            removed[table] = stale[0]["n"]
+    return removed
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")
