@@ -73,12 +73,23 @@ Progress = Callable[[CaptureSummary], None]
 
 
 def _snapshot(settings: Settings, writer: BronzeWriter, slot: str, summary: CaptureSummary,
-              pool: ThreadPoolExecutor, progress: Progress | None) -> None:
-    """Create the slot and snapshot table by table (the next chunk is converted while the
-    previous one commits), bracketed by `started` / `complete` snapshot-log entries."""
-    snapshot_log.record(writer.spark, settings, slot, "started")
-    batch_id = None
-    for consistent, relation, rows in create_slot_and_snapshot(settings, slot):
+              pool: ThreadPoolExecutor, progress: Progress | None, *,
+              added: list[str] | None = None) -> None:
+    """Snapshot table by table (the next chunk is converted while the previous one commits),
+    bracketed by snapshot-log entries.
+
+    Initial snapshot (added=None): creates the capture slot, `started` / `complete`.
+    Tables added to the publication later (added=[...]): their rows as of a temporary slot's
+    exported snapshot, `adding` / `added`. Their Bronze high-water mark becomes that slot's
+    position, so the capture slot's older changes to them (already in the snapshot) are skipped.
+    """
+    start, end = ("started", "complete") if added is None else ("adding", "added")
+    snapshot_log.record(writer.spark, settings, slot, start, relations=added or [])
+    source = (create_slot_and_snapshot(settings, slot) if added is None else
+              create_slot_and_snapshot(settings, f"{slot}_add_{os.getpid()}", temporary=True,
+                                       only=set(added)))
+    batch_id, done, rows_before = None, [], summary.events.copy()
+    for consistent, relation, rows in source:
         batch_id = f"snapshot-{int_to_lsn(consistent)}"
         pending: Future | None = None
         for chunk in _chunks(rows, SNAPSHOT_CHUNK):
@@ -89,12 +100,35 @@ def _snapshot(settings: Settings, writer: BronzeWriter, slot: str, summary: Capt
             pending = pool.submit(writer.commit, prepared)
         if pending is not None:
             _count(summary, relation.qualified, _result(pending, relation, consistent))
+        done.append(relation.qualified)
         summary.snapshot_tables += 1
         if progress:
             progress(summary)
-    snapshot_log.record(writer.spark, settings, slot, "complete", batch_id=batch_id,
-                        tables=summary.snapshot_tables,
-                        rows=sum(n for (_, op), n in summary.events.items() if op == "r"))
+    landed = sum(n for (_, op), n in (summary.events - rows_before).items() if op == "r")
+    snapshot_log.record(writer.spark, settings, slot, end, batch_id=batch_id, relations=done,
+                        rows=landed)
+
+
+def _present(spark: SparkSession) -> set[str]:
+    return {r["tableName"] for r in spark.sql("show tables in bronze").collect()}
+
+
+def _roll_back(spark: SparkSession, tables: list[str], summary: CaptureSummary) -> None:
+    present = _present(spark)
+    for table, n in snapshot_log.roll_back_unfinished(
+            spark, [t for t in tables if t in present]).items():
+        summary.notes.append(f"bronze.{table}: {n:,} rows of an unfinished snapshot removed")
+
+
+def _added_tables(conn, spark: SparkSession, slot: str, summary: CaptureSummary) -> list[str]:
+    """Published tables no finished snapshot covers (added to the publication since), with
+    the leftovers of an interrupted snapshot of them rolled back."""
+    covered = snapshot_log.covered(spark, slot)
+    if covered is None:
+        return []
+    added = [r for r in published_relations(conn) if r.qualified not in covered]
+    _roll_back(spark, [bronze_name(r) for r in added], summary)
+    return [r.qualified for r in added]
 
 
 def _redo_unfinished_snapshot(conn, spark: SparkSession, slot: str, exists: bool,
@@ -106,10 +140,7 @@ def _redo_unfinished_snapshot(conn, spark: SparkSession, slot: str, exists: bool
                              "slot dropped, snapshot taken again")
         exists = False
     if not exists:
-        present = {r["tableName"] for r in spark.sql("show tables in bronze").collect()}
-        tables = [t for t in (bronze_name(r) for r in published_relations(conn)) if t in present]
-        for table, n in snapshot_log.roll_back_unfinished(spark, tables).items():
-            summary.notes.append(f"bronze.{table}: {n:,} rows of an unfinished snapshot removed")
+        _roll_back(spark, [bronze_name(r) for r in published_relations(conn)], summary)
     return exists
 
 
@@ -214,6 +245,10 @@ def run(
                 )
             if not _redo_unfinished_snapshot(conn, spark, slot, info is not None, summary):
                 _snapshot(settings, writer, slot, summary, pool, progress)
+            elif added := _added_tables(conn, spark, slot, summary):
+                _snapshot(settings, writer, slot, summary, pool, progress, added=added)
+                summary.notes.append(f"snapshotted tables added to the publication: "
+                                     f"{', '.join(added)}")
             decoder = Decoder()
             target = None if follow else current_wal_lsn(conn)
             while True:

@@ -10,10 +10,12 @@ snapshot interrupted by a crash or kill -9 cannot be resumed. Instead:
 - a run that finds the slot's newest entry still `started` drops the slot and
   takes the snapshot again;
 - before any snapshot, snapshot rows (`_op = 'r'`) that belong to no completed
-  snapshot are deleted from Bronze: they are the unacknowledged leftovers of
-  the interrupted attempt, so rows are never doubled.
+  snapshot are deleted from the tables about to be snapshotted: they are the
+  unacknowledged leftovers of an interrupted attempt, so rows are never doubled.
 
-A slot with no entry at all predates the log and counts as complete.
+Tables added to the publication later are snapshotted on their own (`adding` /
+`added` entries) at the next start of a capture; each entry lists the tables
+it covers. A slot with no entry at all predates the log and counts as complete.
 """
 
 from __future__ import annotations
@@ -30,14 +32,16 @@ DATABASE = "bronze"
 LOG = "cdc_snapshot_log"
 SCHEMA = pa.schema([
     ("slot", pa.string()), ("status", pa.string()), ("batch_id", pa.string()),
-    ("tables", pa.int32()), ("rows", pa.int64()), ("logged_at", pa.timestamp("us", tz="UTC")),
+    ("tables", pa.int32()), ("rows", pa.int64()), ("relations", pa.string()),
+    ("logged_at", pa.timestamp("us", tz="UTC")),
 ])
 
 
 def record(spark: SparkSession, settings: Settings, slot: str, status: str, *,
-           batch_id: str | None = None, tables: int = 0, rows: int = 0) -> None:
-    entry = {"slot": slot, "status": status, "batch_id": batch_id, "tables": tables,
-             "rows": rows, "logged_at": datetime.now(UTC)}
+           batch_id: str | None = None, relations: list[str] = (), rows: int = 0) -> None:
+    entry = {"slot": slot, "status": status, "batch_id": batch_id, "tables": len(relations),
+             "rows": rows, "relations": ",".join(sorted(relations)),
+             "logged_at": datetime.now(UTC)}
     frame = spark.createDataFrame(pa.Table.from_pylist([entry], schema=SCHEMA))
     append_delta(frame, settings, DATABASE, LOG)
 
@@ -47,14 +51,27 @@ def _exists(spark: SparkSession) -> bool:
 
 
 def latest_status(spark: SparkSession, slot: str) -> str | None:
-    """The newest entry's status for the slot (None: no entry, i.e. a slot older than the log)."""
+    """Status of the slot's newest initial-snapshot entry (None: a slot older than the log)."""
     if not _exists(spark):
         return None
     rows = spark.sql(
         f"select status from {DATABASE}.{LOG} where slot = '{_quoted(slot)}' "
-        "order by logged_at desc limit 1"
+        "and status in ('started', 'complete') order by logged_at desc limit 1"
     ).collect()
     return rows[0]["status"] if rows else None
+
+
+def covered(spark: SparkSession, slot: str) -> set[str] | None:
+    """Source tables a finished snapshot of this slot covers (None: a slot older than the log)."""
+    if not _exists(spark):
+        return None
+    rows = spark.sql(
+        f"select status, relations from {DATABASE}.{LOG} where slot = '{_quoted(slot)}'"
+    ).collect()
+    if not rows:
+        return None
+    return {name for r in rows if r["status"] in ("complete", "added") and r["relations"]
+            for name in r["relations"].split(",")}
 
 
 def completed_batches(spark: SparkSession) -> set[str]:
@@ -62,7 +79,7 @@ def completed_batches(spark: SparkSession) -> set[str]:
         return set()
     rows = spark.sql(
         f"select distinct batch_id from {DATABASE}.{LOG} "
-        "where status = 'complete' and batch_id is not null"
+        "where status in ('complete', 'added') and batch_id is not null"
     ).collect()
     return {r["batch_id"] for r in rows}
 

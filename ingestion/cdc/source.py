@@ -99,13 +99,16 @@ def published_relations(conn: psycopg.Connection) -> list[Relation]:
 
 
 def create_slot_and_snapshot(
-    settings: Settings, slot: str
+    settings: Settings, slot: str, *, temporary: bool = False, only: set[str] | None = None
 ) -> Iterator[tuple[int, Relation, Iterator[ChangeEvent]]]:
-    """Create the slot and yield (consistent LSN, relation, snapshot events) per table."""
+    """Create the slot and yield (consistent LSN, relation, snapshot events) per published
+    table (or per table in `only`). A temporary slot only serves to export a snapshot with
+    its position, and is dropped when this generator finishes."""
     repl = psycopg.connect(settings.pg_dsn, autocommit=True, replication="database")
     try:
+        kind = "TEMPORARY LOGICAL" if temporary else "LOGICAL"
         result = repl.pgconn.exec_(
-            f"CREATE_REPLICATION_SLOT {slot} LOGICAL pgoutput EXPORT_SNAPSHOT".encode()
+            f"CREATE_REPLICATION_SLOT {slot} {kind} pgoutput EXPORT_SNAPSHOT".encode()
         )
         if result.status != 2:  # PGRES_TUPLES_OK
             raise SourceError(
@@ -121,7 +124,9 @@ def create_slot_and_snapshot(
             now = datetime.now(UTC)
             xid = conn.execute("select txid_current()").fetchone()[0]
             for relation in published_relations(conn):
-                yield consistent, relation, _snapshot_rows(conn, relation, consistent, xid, now)
+                if only is None or relation.qualified in only:
+                    yield consistent, relation, _snapshot_rows(conn, relation, consistent, xid,
+                                                               now)
             conn.rollback()
     finally:
         repl.close()

@@ -420,3 +420,53 @@ def test_wal_level_not_logical_is_a_clear_error(settings, stack_env_vars, home_f
         assert "wal_level is 'replica'" in line and "wal_level = logical" in line
     finally:
         postgres.stop(other)
+
+
+def test_table_added_to_the_publication_is_snapshotted_then_streamed(fresh, spark, settings):
+    """A table published after the initial snapshot gets its own snapshot at the next run;
+    its changes the capture slot saw before that snapshot are in it, not doubled."""
+    run(settings)
+    with connect(settings, autocommit=True) as conn:
+        conn.execute("create table sales.promotions (promotion_id int primary key, "
+                     "name text not null, discount numeric(5,2))")
+        conn.execute("alter table sales.promotions replica identity full")
+        conn.execute("insert into sales.promotions select g, 'p' || g, g / 10.0 "
+                     "from generate_series(1, 500) g")
+        conn.execute(f"alter publication {PUBLICATION} add table sales.promotions")
+        # published now, so in the slot's stream, but older than the coming snapshot
+        conn.execute("update sales.promotions set name = 'early' where promotion_id <= 10")
+    try:
+        ledger = simulate(settings, pattern="trickle", rate=200, duration=1, seed=51)
+        first = run(settings)
+        assert any("sales.promotions" in note for note in first.notes), first.notes
+        assert first.snapshot_tables == 1
+        promo = {op: n for (t, op), n in first.events.items() if t == "sales.promotions"}
+        assert promo == {"r": 500}  # the early updates are inside the snapshot
+        others = Counter({k: v for k, v in first.events.items() if k[0] != "sales.promotions"})
+        assert others == ledger_counts(ledger)
+        early = spark.sql("select count(*) n from bronze.sales__promotions "
+                          "where name = 'early'").collect()[0]["n"]
+        assert early == 10
+
+        with connect(settings, autocommit=True) as conn:
+            conn.execute("update sales.promotions set discount = 1 where promotion_id <= 5")
+            conn.execute("delete from sales.promotions where promotion_id > 497")
+            conn.execute("insert into sales.promotions values (501, 'new', 2), (502, 'new', 3)")
+        second = run(settings)
+        assert second.snapshot_tables == 0 and not second.notes
+        assert {op: n for (t, op), n in second.events.items() if t == "sales.promotions"} == {
+            "u": 5, "d": 3, "c": 2}
+        latest = spark.sql(
+            "select promotion_id, name, discount, _op from (select *, row_number() over "
+            "(partition by promotion_id order by _lsn desc, _seq desc) rn "
+            "from bronze.sales__promotions) where rn = 1"
+        ).collect()
+        bronze_state = {r["promotion_id"]: (r["name"], r["discount"])
+                        for r in latest if r["_op"] != "d"}
+        with connect(settings) as conn:
+            pg_state = {r[0]: (r[1], r[2]) for r in conn.execute(
+                "select promotion_id, name, discount from sales.promotions").fetchall()}
+        assert bronze_state == pg_state
+    finally:
+        with connect(settings, autocommit=True) as conn:
+            conn.execute("drop table if exists sales.promotions")
