@@ -84,7 +84,7 @@ def _typed(value, spark_type: str):
     if value is None:
         return None
     if spark_type.startswith("decimal"):
-        return Decimal(value)
+        return Decimal(str(value))  # str: a float keeps its shortest repr
     if spark_type == "timestamp":
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     if spark_type == "date":
@@ -131,13 +131,17 @@ class BronzeWriter:
                     f"select max(case when _op <> 'r' then _lsn end) as s, "
                     f"max(case when _op = 'r' then _lsn end) as r from {DATABASE}.{table}"
                 ).collect()[0]
-                if row["s"] is not None:
-                    self.marks[table] = (row["s"], 1)
-                elif row["r"] is not None:
-                    self.marks[table] = (row["r"], 0)
-                else:
-                    self.marks[table] = NO_MARK
+                # a table published after the slot was made may hold streamed changes
+                # older than its own snapshot: the newer of the two is the mark
+                self.marks[table] = max(
+                    (row["s"], 1) if row["s"] is not None else NO_MARK,
+                    (row["r"], 0) if row["r"] is not None else NO_MARK,
+                )
         return self.marks[table]
+
+    def raise_mark(self, table: str, mark: tuple[int, int]) -> None:
+        """Nothing at or below mark is to be written (e.g. an empty table's snapshot point)."""
+        self.marks[table] = max(self.high_water_mark(table), mark)
 
     def _bronze_schema(self, table: str) -> dict[str, str] | None:
         """Column -> Spark type of the Bronze table (None when it does not exist yet); cached."""

@@ -12,11 +12,12 @@ run rolls it back and takes it again.
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 
 from pyspark.sql import SparkSession
@@ -74,7 +75,7 @@ Progress = Callable[[CaptureSummary], None]
 
 def _snapshot(settings: Settings, writer: BronzeWriter, slot: str, summary: CaptureSummary,
               pool: ThreadPoolExecutor, progress: Progress | None, *,
-              added: list[str] | None = None) -> None:
+              added: list[str] | None = None) -> list[str]:
     """Snapshot table by table (the next chunk is converted while the previous one commits),
     bracketed by snapshot-log entries.
 
@@ -85,11 +86,27 @@ def _snapshot(settings: Settings, writer: BronzeWriter, slot: str, summary: Capt
     """
     start, end = ("started", "complete") if added is None else ("adding", "added")
     snapshot_log.record(writer.spark, settings, slot, start, relations=added or [])
-    source = (create_slot_and_snapshot(settings, slot) if added is None else
-              create_slot_and_snapshot(settings, f"{slot}_add_{os.getpid()}", temporary=True,
-                                       only=set(added)))
-    batch_id, done, rows_before = None, [], summary.events.copy()
-    for consistent, relation, rows in source:
+    tables = (
+        create_slot_and_snapshot(settings, slot) if added is None else
+        create_slot_and_snapshot(settings, f"{slot[:40]}_add_{secrets.token_hex(4)}",
+                                 temporary=True, only=set(added))
+    )
+    done: list[str] = []
+    rows_before = summary.events.copy()
+    with closing(tables):  # releases the (temporary) slot's connection on any failure
+        batch_id = _snapshot_tables(tables, writer, summary, pool, progress, done)
+    landed = sum(n for (_, op), n in (summary.events - rows_before).items() if op == "r")
+    snapshot_log.record(writer.spark, settings, slot, end, batch_id=batch_id, relations=done,
+                        rows=landed)
+    return done
+
+
+def _snapshot_tables(tables: Iterator, writer: BronzeWriter, summary: CaptureSummary,
+                     pool: ThreadPoolExecutor, progress: Progress | None,
+                     done: list[str]) -> str | None:
+    """Write each table's snapshot rows; returns the snapshot's batch id (None: no tables)."""
+    batch_id = None
+    for consistent, relation, rows in tables:
         batch_id = f"snapshot-{int_to_lsn(consistent)}"
         pending: Future | None = None
         for chunk in _chunks(rows, SNAPSHOT_CHUNK):
@@ -100,13 +117,12 @@ def _snapshot(settings: Settings, writer: BronzeWriter, slot: str, summary: Capt
             pending = pool.submit(writer.commit, prepared)
         if pending is not None:
             _count(summary, relation.qualified, _result(pending, relation, consistent))
+        writer.raise_mark(bronze_name(relation), (consistent, 0))  # empty tables too
         done.append(relation.qualified)
         summary.snapshot_tables += 1
         if progress:
             progress(summary)
-    landed = sum(n for (_, op), n in (summary.events - rows_before).items() if op == "r")
-    snapshot_log.record(writer.spark, settings, slot, end, batch_id=batch_id, relations=done,
-                        rows=landed)
+    return batch_id
 
 
 def _present(spark: SparkSession) -> set[str]:
@@ -120,15 +136,15 @@ def _roll_back(spark: SparkSession, tables: list[str], summary: CaptureSummary) 
         summary.notes.append(f"bronze.{table}: {n:,} rows of an unfinished snapshot removed")
 
 
-def _added_tables(conn, spark: SparkSession, slot: str, summary: CaptureSummary) -> list[str]:
-    """Published tables no finished snapshot covers (added to the publication since), with
-    the leftovers of an interrupted snapshot of them rolled back."""
-    covered = snapshot_log.covered(spark, slot)
-    if covered is None:
-        return []
-    added = [r for r in published_relations(conn) if r.qualified not in covered]
-    _roll_back(spark, [bronze_name(r) for r in added], summary)
-    return [r.qualified for r in added]
+def _snapshot_added(settings: Settings, writer: BronzeWriter, slot: str, names: list[str],
+                    summary: CaptureSummary, pool: ThreadPoolExecutor,
+                    progress: Progress | None) -> set[str]:
+    """Snapshot tables added to the publication since the slot's snapshots (rolling back what
+    an interrupted snapshot of them left first); returns the tables now covered."""
+    _roll_back(writer.spark, [name.replace(".", "__") for name in names], summary)
+    done = _snapshot(settings, writer, slot, summary, pool, progress, added=names)
+    summary.notes.append(f"snapshotted tables added to the publication: {', '.join(done)}")
+    return set(names)  # one no longer published cannot be snapshotted: do not retry it
 
 
 def _redo_unfinished_snapshot(conn, spark: SparkSession, slot: str, exists: bool,
@@ -243,12 +259,15 @@ def run(
                     f"replication slot {slot} is in use by another consumer: stop it, "
                     "or capture with another --slot"
                 )
+            # covered: tables a finished snapshot holds (None: a slot older than the log)
             if not _redo_unfinished_snapshot(conn, spark, slot, info is not None, summary):
-                _snapshot(settings, writer, slot, summary, pool, progress)
-            elif added := _added_tables(conn, spark, slot, summary):
-                _snapshot(settings, writer, slot, summary, pool, progress, added=added)
-                summary.notes.append(f"snapshotted tables added to the publication: "
-                                     f"{', '.join(added)}")
+                covered = set(_snapshot(settings, writer, slot, summary, pool, progress))
+            elif (covered := snapshot_log.covered(spark, slot)) is not None:
+                added = [r.qualified for r in published_relations(conn)
+                         if r.qualified not in covered]
+                if added:
+                    covered |= _snapshot_added(settings, writer, slot, added, summary, pool,
+                                               progress)
             decoder = Decoder()
             target = None if follow else current_wal_lsn(conn)
             while True:
@@ -261,6 +280,12 @@ def run(
                     summary.transactions += len(txs)
                     summary.batch_sizes.append(size)
                     summary.lag_seconds = max(0.0, time.time() - txs[-1].commit_time.timestamp())
+                    # a table published while this capture runs: its changes stream in,
+                    # its older rows come from its own snapshot, taken now
+                    if covered is not None and (added := sorted(
+                            {e.relation.qualified for tx in txs for e in tx.events} - covered)):
+                        covered |= _snapshot_added(settings, writer, slot, added, summary, pool,
+                                                   progress)
                     if progress:
                         progress(summary)
                     continue

@@ -470,3 +470,45 @@ def test_table_added_to_the_publication_is_snapshotted_then_streamed(fresh, spar
     finally:
         with connect(settings, autocommit=True) as conn:
             conn.execute("drop table if exists sales.promotions")
+
+
+def test_table_published_while_following_is_snapshotted_without_a_restart(fresh, spark,
+                                                                          settings):
+    import threading
+
+    run(settings)
+    result = {}
+    follower = threading.Thread(target=lambda: result.update(
+        summary=run(settings, follow=True, max_seconds=15, poll_seconds=0.2)))
+    follower.start()
+    try:
+        time.sleep(3)
+        with connect(settings, autocommit=True) as conn:
+            conn.execute("create table sales.promotions (promotion_id int primary key, "
+                         "name text not null)")
+            conn.execute("alter table sales.promotions replica identity full")
+            conn.execute("insert into sales.promotions select g, 'p' || g "
+                         "from generate_series(1, 300) g")
+            conn.execute(f"alter publication {PUBLICATION} add table sales.promotions")
+            conn.execute("update sales.promotions set name = 'seen' where promotion_id <= 10")
+            time.sleep(4)
+            conn.execute("update sales.promotions set name = 'later' where promotion_id > 295")
+        follower.join(timeout=120)
+        assert not follower.is_alive()
+        summary = result["summary"]
+        assert any("sales.promotions" in note for note in summary.notes), summary.notes
+        assert summary.events[("sales.promotions", "r")] == 300
+        latest = spark.sql(
+            "select promotion_id, name from (select *, row_number() over (partition by "
+            "promotion_id order by _lsn desc, _seq desc) rn from bronze.sales__promotions) "
+            "where rn = 1"
+        ).collect()
+        with connect(settings) as conn:
+            pg_state = dict(conn.execute("select promotion_id, name from sales.promotions"
+                                         ).fetchall())
+        assert {r["promotion_id"]: r["name"] for r in latest} == pg_state
+        assert sum(1 for name in pg_state.values() if name == "later") == 5
+    finally:
+        follower.join(timeout=120)
+        with connect(settings, autocommit=True) as conn:
+            conn.execute("drop table if exists sales.promotions")
