@@ -115,7 +115,7 @@ class BronzeWriter:
     def __post_init__(self) -> None:
         ensure_database(self.spark, self.settings, DATABASE)
 
-    def _exists(self, table: str) -> bool:
+    def exists(self, table: str) -> bool:
         """Whether the Bronze table exists; the database is listed once per writer."""
         if self.tables is None:
             self.tables = {row["tableName"] for row in
@@ -124,7 +124,7 @@ class BronzeWriter:
 
     def high_water_mark(self, table: str) -> tuple[int, int]:
         if table not in self.marks:
-            if not self._exists(table):
+            if not self.exists(table):
                 self.marks[table] = NO_MARK
             else:
                 row = self.spark.sql(
@@ -149,7 +149,7 @@ class BronzeWriter:
             self.schemas[table] = (
                 {f.name: f.dataType.simpleString()
                  for f in self.spark.table(f"{DATABASE}.{table}").schema.fields}
-                if self._exists(table) else None
+                if self.exists(table) else None
             )
         return self.schemas[table]
 

@@ -20,8 +20,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 
-from pyspark.sql import SparkSession
-
 from infra.settings import Settings
 from infra.spark import SparkUnavailable, session
 from ingestion.bronze.writer import BronzeWriter, bronze_name
@@ -125,38 +123,34 @@ def _snapshot_tables(tables: Iterator, writer: BronzeWriter, summary: CaptureSum
     return batch_id
 
 
-def _present(spark: SparkSession) -> set[str]:
-    return {r["tableName"] for r in spark.sql("show tables in bronze").collect()}
-
-
-def _roll_back(spark: SparkSession, tables: list[str], summary: CaptureSummary) -> None:
-    present = _present(spark)
-    for table, n in snapshot_log.roll_back_unfinished(
-            spark, [t for t in tables if t in present]).items():
+def _roll_back(writer: BronzeWriter, relations: list[Relation], summary: CaptureSummary) -> None:
+    tables = [t for t in map(bronze_name, relations) if writer.exists(t)]
+    for table, n in snapshot_log.roll_back_unfinished(writer.spark, tables).items():
         summary.notes.append(f"bronze.{table}: {n:,} rows of an unfinished snapshot removed")
 
 
-def _snapshot_added(settings: Settings, writer: BronzeWriter, slot: str, names: list[str],
-                    summary: CaptureSummary, pool: ThreadPoolExecutor,
-                    progress: Progress | None) -> set[str]:
+def _snapshot_added(settings: Settings, writer: BronzeWriter, slot: str,
+                    relations: list[Relation], summary: CaptureSummary,
+                    pool: ThreadPoolExecutor, progress: Progress | None) -> set[str]:
     """Snapshot tables added to the publication since the slot's snapshots (rolling back what
     an interrupted snapshot of them left first); returns the tables now covered."""
-    _roll_back(writer.spark, [name.replace(".", "__") for name in names], summary)
+    _roll_back(writer, relations, summary)
+    names = sorted(r.qualified for r in relations)
     done = _snapshot(settings, writer, slot, summary, pool, progress, added=names)
     summary.notes.append(f"snapshotted tables added to the publication: {', '.join(done)}")
     return set(names)  # one no longer published cannot be snapshotted: do not retry it
 
 
-def _redo_unfinished_snapshot(conn, spark: SparkSession, slot: str, exists: bool,
+def _redo_unfinished_snapshot(conn, writer: BronzeWriter, slot: str, exists: bool,
                               summary: CaptureSummary) -> bool:
     """Roll back what an interrupted snapshot left; returns whether the slot still exists."""
-    if exists and snapshot_log.latest_status(spark, slot) == "started":
+    if exists and snapshot_log.latest_status(writer.spark, slot) == "started":
         drop_slot(conn, slot)  # its exported snapshot died with the crashed run
         summary.notes.append(f"the initial snapshot of slot {slot} never finished: "
                              "slot dropped, snapshot taken again")
         exists = False
     if not exists:
-        _roll_back(spark, [bronze_name(r) for r in published_relations(conn)], summary)
+        _roll_back(writer, published_relations(conn), summary)
     return exists
 
 
@@ -194,9 +188,10 @@ def _result(future: Future, relation: Relation, first_lsn: int) -> Counter[str]:
 
 
 def _write_batch(writer: BronzeWriter, txs: list[Transaction], pool: ThreadPoolExecutor,
-                 summary: CaptureSummary) -> int:
+                 summary: CaptureSummary) -> tuple[int, list[Relation]]:
     """Write a batch of whole transactions to Bronze: one Delta commit per table, the tables
-    committed in parallel while the next table is converted. Returns the events written."""
+    committed in parallel while the next table is converted. Returns the events written and
+    the tables they belong to."""
     by_table: dict[int, list[ChangeEvent]] = defaultdict(list)
     relations: dict[int, Relation] = {}
     for tx in txs:
@@ -225,7 +220,7 @@ def _write_batch(writer: BronzeWriter, txs: list[Transaction], pool: ThreadPoolE
         size += sum(written.values())
     if failure is not None:
         raise failure
-    return size
+    return size, list(relations.values())
 
 
 def _count(summary: CaptureSummary, table: str, written: Counter[str]) -> None:
@@ -260,11 +255,10 @@ def run(
                     "or capture with another --slot"
                 )
             # covered: tables a finished snapshot holds (None: a slot older than the log)
-            if not _redo_unfinished_snapshot(conn, spark, slot, info is not None, summary):
+            if not _redo_unfinished_snapshot(conn, writer, slot, info is not None, summary):
                 covered = set(_snapshot(settings, writer, slot, summary, pool, progress))
             elif (covered := snapshot_log.covered(spark, slot)) is not None:
-                added = [r.qualified for r in published_relations(conn)
-                         if r.qualified not in covered]
+                added = [r for r in published_relations(conn) if r.qualified not in covered]
                 if added:
                     covered |= _snapshot_added(settings, writer, slot, added, summary, pool,
                                                progress)
@@ -274,7 +268,7 @@ def run(
                 txs = read_transactions(conn, slot, decoder, max_changes=batch_changes,
                                         upto_lsn=target)
                 if txs:
-                    size = _write_batch(writer, txs, pool, summary)
+                    size, written_to = _write_batch(writer, txs, pool, summary)
                     confirm(conn, slot, txs[-1].end_lsn)
                     summary.batches += 1
                     summary.transactions += len(txs)
@@ -282,8 +276,8 @@ def run(
                     summary.lag_seconds = max(0.0, time.time() - txs[-1].commit_time.timestamp())
                     # a table published while this capture runs: its changes stream in,
                     # its older rows come from its own snapshot, taken now
-                    if covered is not None and (added := sorted(
-                            {e.relation.qualified for tx in txs for e in tx.events} - covered)):
+                    if covered is not None and (added := [
+                            r for r in written_to if r.qualified not in covered]):
                         covered |= _snapshot_added(settings, writer, slot, added, summary, pool,
                                                    progress)
                     if progress:

@@ -26,7 +26,7 @@ import pyarrow as pa
 from pyspark.sql import SparkSession
 
 from infra.settings import Settings
-from infra.spark import append_delta
+from infra.spark import append_delta, table_exists
 
 DATABASE = "bronze"
 LOG = "cdc_snapshot_log"
@@ -46,13 +46,9 @@ def record(spark: SparkSession, settings: Settings, slot: str, status: str, *,
     append_delta(frame, settings, DATABASE, LOG)
 
 
-def _exists(spark: SparkSession) -> bool:
-    return any(r["tableName"] == LOG for r in spark.sql(f"show tables in {DATABASE}").collect())
-
-
 def latest_status(spark: SparkSession, slot: str) -> str | None:
     """Status of the slot's newest initial-snapshot entry (None: a slot older than the log)."""
-    if not _exists(spark):
+    if not table_exists(spark, DATABASE, LOG):
         return None
     rows = spark.sql(
         f"select status from {DATABASE}.{LOG} where slot = '{_quoted(slot)}' "
@@ -63,7 +59,7 @@ def latest_status(spark: SparkSession, slot: str) -> str | None:
 
 def covered(spark: SparkSession, slot: str) -> set[str] | None:
     """Source tables a finished snapshot of this slot covers (None: a slot older than the log)."""
-    if not _exists(spark):
+    if not table_exists(spark, DATABASE, LOG):
         return None
     rows = spark.sql(
         f"select status, relations from {DATABASE}.{LOG} where slot = '{_quoted(slot)}'"
@@ -75,7 +71,7 @@ def covered(spark: SparkSession, slot: str) -> set[str] | None:
 
 
 def completed_batches(spark: SparkSession) -> set[str]:
-    if not _exists(spark):
+    if not table_exists(spark, DATABASE, LOG):
         return set()
     rows = spark.sql(
         f"select distinct batch_id from {DATABASE}.{LOG} "
