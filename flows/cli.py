@@ -254,7 +254,7 @@ def ingest_cdc(
     slot: Annotated[str, typer.Option(help="Replication slot name.")] = "lakepulse_cdc",
     batch: Annotated[
         int, typer.Option(help="Row changes per batch (whole transactions).")
-    ] = 20000,
+    ] = 50000,
     seconds: Annotated[
         float | None, typer.Option(help="With --follow: stop after this many seconds.")
     ] = None,

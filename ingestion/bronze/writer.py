@@ -157,7 +157,7 @@ class BronzeWriter:
         if message not in self.schema_drift:
             self.schema_drift.append(message)
 
-    def _layout(self, table: str, relation: Relation) -> tuple[list[tuple[str, str, str]], bool]:
+    def layout(self, table: str, relation: Relation) -> tuple[list[tuple[str, str, str]], bool]:
         """Columns to write as (name, Spark type, kind: src | meta | gone), and whether any is new.
 
         Bronze keeps its existing column types; a column the source no longer sends is
@@ -186,14 +186,15 @@ class BronzeWriter:
             self._drift(f"{table}: column {name} added ({kind})")
         return layout + added, bool(added)
 
-    def prepare(self, relation: Relation, events: Iterable[ChangeEvent], batch_id: str) -> Prepared:
+    def prepare(self, relation: Relation, events: Iterable[ChangeEvent], batch_id: str, *,
+                now: datetime | None = None) -> Prepared:
         """The Arrow table of one table's events not yet in Bronze (CPU only, nothing written)."""
         table = bronze_name(relation)
         mark = self.high_water_mark(table)
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         read_ms = int(now.timestamp() * 1000)
         db, server = self.settings.pg_database, self.server_name
-        layout, adds_columns = self._layout(table, relation)
+        layout, adds_columns = self.layout(table, relation)
         kept: list[ChangeEvent] = []
         images: list[dict] = []
         envelopes: list[str] = []
@@ -227,12 +228,22 @@ class BronzeWriter:
             if kind == "meta":
                 arrays.append(pa.array(meta[name], arrow))
             elif kind == "src":
-                arrays.append(self._column(table, name, [i.get(name) for i in images],
+                arrays.append(self.column(table, name, [i.get(name) for i in images],
                                            spark_type, arrow))
             else:
                 arrays.append(pa.nulls(n, arrow))
         return Prepared(table, pa.Table.from_arrays(arrays, schema=pa.schema(fields)), written,
                         last, adds_columns)
+
+    def combine(self, parts: list[Prepared]) -> Prepared:
+        """One table's prepared parts (e.g. before and after a source column was added) as
+        one Prepared, so they land in one Delta commit; columns missing from a part are null."""
+        tables = [p.rows for p in parts if p.rows is not None]
+        rows = (None if not tables else tables[0] if len(tables) == 1
+                else pa.concat_tables(tables, promote_options="default"))
+        written = sum((p.written for p in parts), Counter())
+        return Prepared(parts[0].table, rows, written, max(p.mark for p in parts),
+                        any(p.adds_columns for p in parts))
 
     def commit(self, prepared: Prepared) -> Counter[str]:
         """Append a prepared table to Bronze in one Delta commit; safe from worker threads."""
@@ -255,7 +266,7 @@ class BronzeWriter:
         """Append the events of one table not yet in Bronze; returns what was written, by op."""
         return self.commit(self.prepare(relation, events, batch_id))
 
-    def _column(self, table: str, column: str, items: list, spark_type: str,
+    def column(self, table: str, column: str, items: list, spark_type: str,
                 arrow: pa.DataType) -> pa.Array:
         """JSON values -> an Arrow array of the Bronze type, vectorised; values that do not
         fit become null (kept in _envelope) and are recorded as drift."""

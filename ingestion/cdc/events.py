@@ -20,13 +20,14 @@ Values follow the type mapping in `ingestion.cdc.values`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
 from ingestion.cdc.pgoutput import Relation
 
 CONNECTOR_VERSION = "lakepulse-0.1"
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)  # built per row: not frozen, which would slow __init__ down
@@ -47,7 +48,7 @@ class ChangeEvent:
         return self.relation.qualified
 
     def envelope(self, *, db: str, server_name: str, read_ms: int) -> dict:
-        commit_ms = int(self.commit_time.timestamp() * 1000)
+        commit_ms = (self.commit_time - UNIX_EPOCH) // timedelta(milliseconds=1)
         return {
             "before": self.before,
             "after": self.after,

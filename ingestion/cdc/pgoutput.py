@@ -141,7 +141,7 @@ _OID = struct.Struct("!I").unpack_from
 _NEW, _KEY, _OLD = b"N"[0], b"K"[0], b"O"[0]
 
 
-def _row_change(data: bytes) -> Change:
+def row_change(data: bytes) -> Change:
     """Insert, Update and Delete messages (the bulk of the stream), parsed in place."""
     if len(data) < 6:
         raise ProtocolError("message ended early")
@@ -179,7 +179,7 @@ class Decoder:
 
     def decode(self, data: bytes):
         if data[:1] in (b"I", b"U", b"D"):
-            return _row_change(bytes(data))
+            return row_change(bytes(data))
         reader = _Reader(bytes(data))
         kind = reader.byte()
         if kind == "B":

@@ -19,23 +19,24 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from infra.settings import Settings
 from infra.spark import SparkUnavailable, session
-from ingestion.bronze.writer import BronzeWriter, bronze_name
+from ingestion.bronze import columnar
+from ingestion.bronze.writer import BronzeWriter, Prepared, bronze_name
 from ingestion.cdc import snapshot_log
+from ingestion.cdc.batch import Batch, read_batch
 from ingestion.cdc.events import ChangeEvent
 from ingestion.cdc.pgoutput import Decoder, Relation, int_to_lsn
 from ingestion.cdc.source import (
     DEFAULT_SLOT,
-    Transaction,
     check_source,
     confirm,
     create_slot_and_snapshot,
     current_wal_lsn,
     drop_slot,
     published_relations,
-    read_transactions,
     slot_info,
 )
 from ingestion.source.db import SourceError, connect
@@ -187,32 +188,36 @@ def _result(future: Future, relation: Relation, first_lsn: int) -> Counter[str]:
         return future.result()
 
 
-def _write_batch(writer: BronzeWriter, txs: list[Transaction], pool: ThreadPoolExecutor,
-                 summary: CaptureSummary) -> tuple[int, list[Relation]]:
+def _write_batch(writer: BronzeWriter, batch: Batch, pool: ThreadPoolExecutor,
+                 summary: CaptureSummary) -> int:
     """Write a batch of whole transactions to Bronze: one Delta commit per table, the tables
-    committed in parallel while the next table is converted. Returns the events written and
-    the tables they belong to."""
-    by_table: dict[int, list[ChangeEvent]] = defaultdict(list)
-    relations: dict[int, Relation] = {}
-    for tx in txs:
-        for event in tx.events:
-            by_table[event.relation.oid].append(event)
-            relations[event.relation.oid] = event.relation
-    batch_id = f"{int_to_lsn(txs[0].commit_lsn)}-{int_to_lsn(txs[-1].end_lsn)}"
+    committed in parallel while the next table is converted. Returns the events written."""
+    parts: dict[str, list[tuple[Relation, Callable[[], Prepared]]]] = defaultdict(list)
+    batch_id = batch.batch_id
+    for rows in batch.tables:
+        parts[bronze_name(rows.relation)].append((rows.relation, partial(
+            columnar.prepare, writer, rows, batch.transactions, batch_id)))
+    truncates: dict[str, list[ChangeEvent]] = defaultdict(list)
+    for event in batch.truncates:
+        truncates[bronze_name(event.relation)].append(event)
+    for table, events in truncates.items():
+        parts[table].append((events[0].relation, partial(
+            writer.prepare, events[0].relation, events, batch_id)))
     futures: list[tuple[Relation, Future]] = []
     failure: SparkUnavailable | None = None
-    for oid, events in by_table.items():
+    for table_parts in parts.values():
+        relation = table_parts[-1][0]
         try:
-            with _explained(relations[oid], txs[0].commit_lsn):
-                prepared = writer.prepare(relations[oid], events, batch_id)
+            with _explained(relation, batch.first_lsn):
+                prepared = writer.combine([make() for _, make in table_parts])
         except SparkUnavailable as exc:
             failure = exc
             break
-        futures.append((relations[oid], pool.submit(writer.commit, prepared)))
+        futures.append((relation, pool.submit(writer.commit, prepared)))
     size = 0
     for relation, future in futures:  # wait for every commit, even after a failure
         try:
-            written = _result(future, relation, txs[0].commit_lsn)
+            written = _result(future, relation, batch.first_lsn)
         except SparkUnavailable as exc:
             failure = failure or exc
             continue
@@ -220,7 +225,7 @@ def _write_batch(writer: BronzeWriter, txs: list[Transaction], pool: ThreadPoolE
         size += sum(written.values())
     if failure is not None:
         raise failure
-    return size, list(relations.values())
+    return size
 
 
 def _count(summary: CaptureSummary, table: str, written: Counter[str]) -> None:
@@ -233,7 +238,7 @@ def run(
     *,
     slot: str = DEFAULT_SLOT,
     follow: bool = False,
-    batch_changes: int = 20_000,
+    batch_changes: int = 50_000,
     poll_seconds: float = 0.5,
     max_seconds: float | None = None,
     progress: Progress | None = None,
@@ -265,19 +270,20 @@ def run(
             decoder = Decoder()
             target = None if follow else current_wal_lsn(conn)
             while True:
-                txs = read_transactions(conn, slot, decoder, max_changes=batch_changes,
-                                        upto_lsn=target)
-                if txs:
-                    size, written_to = _write_batch(writer, txs, pool, summary)
-                    confirm(conn, slot, txs[-1].end_lsn)
+                batch = read_batch(conn, slot, decoder, max_changes=batch_changes,
+                                   upto_lsn=target)
+                if batch.transactions:
+                    size = _write_batch(writer, batch, pool, summary)
+                    confirm(conn, slot, batch.end_lsn)
                     summary.batches += 1
-                    summary.transactions += len(txs)
+                    summary.transactions += len(batch.transactions)
                     summary.batch_sizes.append(size)
-                    summary.lag_seconds = max(0.0, time.time() - txs[-1].commit_time.timestamp())
+                    summary.lag_seconds = max(
+                        0.0, time.time() - batch.last_commit_time.timestamp())
                     # a table published while this capture runs: its changes stream in,
                     # its older rows come from its own snapshot, taken now
                     if covered is not None and (added := [
-                            r for r in written_to if r.qualified not in covered]):
+                            r for r in batch.relations() if r.qualified not in covered]):
                         covered |= _snapshot_added(settings, writer, slot, added, summary, pool,
                                                    progress)
                     if progress:

@@ -3,16 +3,15 @@
 The slot is created on a replication connection with EXPORT_SNAPSHOT; the
 initial snapshot of every published table is read in that exported snapshot,
 so snapshot and stream meet exactly at the slot's consistent point (no gap,
-no overlap). Changes are read with `pg_logical_slot_peek_binary_changes`
-(nothing is consumed) and the slot is advanced only after Bronze committed
-them (`confirm`).
+no overlap). Changes are peeked by `ingestion.cdc.batch` (nothing is
+consumed) and the slot is advanced only after Bronze committed them
+(`confirm`). `row_event` decodes one row message into a ChangeEvent (the
+per-event path).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg
@@ -20,29 +19,10 @@ import psycopg
 from infra.settings import Settings
 from ingestion.cdc import values
 from ingestion.cdc.events import ChangeEvent
-from ingestion.cdc.pgoutput import (
-    UNCHANGED_TOAST,
-    Begin,
-    Change,
-    Column,
-    Commit,
-    Decoder,
-    Relation,
-    Truncate,
-    lsn_to_int,
-)
+from ingestion.cdc.pgoutput import UNCHANGED_TOAST, Column, Relation, lsn_to_int, row_change
 from ingestion.source.db import PUBLICATION, SourceError, connect
 
 DEFAULT_SLOT = "lakepulse_cdc"
-
-
-@dataclass
-class Transaction:
-    xid: int
-    commit_lsn: int
-    end_lsn: int
-    commit_time: datetime
-    events: list[ChangeEvent] = field(default_factory=list)
 
 
 def check_source(conn: psycopg.Connection) -> None:
@@ -142,49 +122,15 @@ def _snapshot_rows(conn, relation: Relation, lsn: int, xid: int, now: datetime):
             yield ChangeEvent(relation, "r", None, after, lsn, xid, now, i, i + 1, "true")
 
 
-def read_transactions(
-    conn: psycopg.Connection, slot: str, decoder: Decoder, *, max_changes: int, upto_lsn: int | None
-) -> list[Transaction]:
-    """Peek complete transactions after the slot's confirmed position (consumes nothing)."""
-    upto = None if upto_lsn is None else f"{upto_lsn >> 32:X}/{upto_lsn & 0xFFFFFFFF:X}"
-    rows = conn.execute(
-        "select data from pg_logical_slot_peek_binary_changes(%s, %s::pg_lsn, %s, "
-        "'proto_version', '1', 'publication_names', %s)",
-        (slot, upto, max_changes, PUBLICATION),
-    ).fetchall()
-    done: list[Transaction] = []
-    current: Transaction | None = None
-    per_table: Counter[int] = Counter()
-    for (data,) in rows:
-        message = decoder.decode(data)
-        if isinstance(message, Begin):
-            current = Transaction(message.xid, message.final_lsn, 0, message.commit_time)
-            per_table.clear()
-        elif isinstance(message, Commit):
-            if current is not None:
-                current.end_lsn = message.end_lsn
-                done.append(current)
-            current = None
-        elif isinstance(message, Change) and current is not None:
-            relation = decoder.relations[message.relation_oid]
-            per_table[relation.oid] += 1
-            before = _as_json(relation, message.before)
-            after = _as_json(relation, message.after)
-            if after is not None and before is not None and len(after) < len(relation.columns):
-                after = {**before, **after}  # unchanged TOAST values: take them from before
-            current.events.append(ChangeEvent(
-                relation, message.op, before, after, current.commit_lsn, current.xid,
-                current.commit_time, len(current.events), per_table[relation.oid],
-            ))
-        elif isinstance(message, Truncate) and current is not None:
-            for oid in message.relation_oids:
-                relation = decoder.relations[oid]
-                per_table[oid] += 1
-                current.events.append(ChangeEvent(
-                    relation, "t", None, None, current.commit_lsn, current.xid,
-                    current.commit_time, len(current.events), per_table[oid],
-                ))
-    return done
+def row_event(relation: Relation, message: bytes, lsn: int, xid: int, commit_time: datetime,
+              seq: int, order: int) -> ChangeEvent:
+    """An Insert, Update or Delete message as a ChangeEvent with JSON images."""
+    change = row_change(message)
+    before = _as_json(relation, change.before)
+    after = _as_json(relation, change.after)
+    if after is not None and before is not None and len(after) < len(relation.columns):
+        after = {**before, **after}  # unchanged TOAST values: take them from before
+    return ChangeEvent(relation, change.op, before, after, lsn, xid, commit_time, seq, order)
 
 
 _ROW_FORMATS: dict[int, tuple[Relation, tuple[str, ...], tuple]] = {}

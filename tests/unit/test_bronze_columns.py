@@ -17,7 +17,7 @@ def writer() -> BronzeWriter:
 
 
 def column(writer, values, spark_type):
-    return writer._column("t", "c", values, spark_type, arrow_type(spark_type)).to_pylist()
+    return writer.column("t", "c", values, spark_type, arrow_type(spark_type)).to_pylist()
 
 
 def test_every_bronze_type_round_trips_through_arrow():

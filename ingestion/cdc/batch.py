@@ -1,0 +1,174 @@
+"""A batch of whole transactions peeked from the slot, kept as raw row messages per table.
+
+Reading does as little per message as it can: Begin, Commit, Relation and
+Truncate messages are decoded, while Insert, Update and Delete messages (the
+bulk of the stream) are only filed, undecoded, under their table version with
+their transaction context (transaction, position in it, position among the
+table's changes in it). `ingestion.bronze.columnar` then parses each table's
+messages all at once. A transaction still open at the end of the peek is left
+out: it is read again, whole, by the next batch.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import psycopg
+
+from ingestion.cdc.events import ChangeEvent
+from ingestion.cdc.pgoutput import (
+    PG_EPOCH,
+    Begin,
+    Commit,
+    Decoder,
+    ProtocolError,
+    Relation,
+    Truncate,
+    int_to_lsn,
+)
+from ingestion.source.db import PUBLICATION
+
+_ROW_KINDS = frozenset(b"IUD")
+_OID = struct.Struct("!I").unpack_from
+UNIX_EPOCH_IN_PG_MICROS = -(PG_EPOCH - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+    microseconds=1)
+
+
+@dataclass
+class TableRows:
+    """One table version's row messages in a batch (a Relation message mid-batch, e.g. an
+    added column, starts a new TableRows for the same table)."""
+
+    relation: Relation
+    messages: list[bytes] = field(default_factory=list)
+    tx: list[int] = field(default_factory=list)  # index into Batch.transactions
+    seq: list[int] = field(default_factory=list)  # position in the transaction, from 0
+    order: list[int] = field(default_factory=list)  # position among the table's changes, from 1
+    committed: int = 0  # rows of transactions whose Commit was read
+
+    def drop_uncommitted(self) -> None:
+        for rows in (self.messages, self.tx, self.seq, self.order):
+            del rows[self.committed:]
+
+
+@dataclass
+class Transactions:
+    """Per-transaction context, as arrays for column-wise lookups by transaction index."""
+
+    xid: list[int] = field(default_factory=list)
+    lsn: list[int] = field(default_factory=list)  # commit LSN (Begin's final LSN)
+    end_lsn: list[int] = field(default_factory=list)
+    commit_micros: list[int] = field(default_factory=list)  # since 2000-01-01 UTC
+
+    def __len__(self) -> int:
+        return len(self.xid)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(xid, commit LSN, commit time in Unix microseconds), indexable by transaction."""
+        return (np.asarray(self.xid, np.int64), np.asarray(self.lsn, np.int64),
+                np.asarray(self.commit_micros, np.int64) - UNIX_EPOCH_IN_PG_MICROS)
+
+
+@dataclass
+class Batch:
+    tables: list[TableRows]
+    truncates: list[ChangeEvent]
+    transactions: Transactions
+
+    @property
+    def first_lsn(self) -> int:
+        return self.transactions.lsn[0]
+
+    @property
+    def end_lsn(self) -> int:
+        return self.transactions.end_lsn[-1]
+
+    @property
+    def last_commit_time(self) -> datetime:
+        return PG_EPOCH + timedelta(microseconds=self.transactions.commit_micros[-1])
+
+    @property
+    def batch_id(self) -> str:
+        return f"{int_to_lsn(self.first_lsn)}-{int_to_lsn(self.end_lsn)}"
+
+    def relations(self) -> list[Relation]:
+        """The tables this batch changes (latest version of each)."""
+        found = {rows.relation.oid: rows.relation for rows in self.tables}
+        found.update({e.relation.oid: e.relation for e in self.truncates})
+        return list(found.values())
+
+
+def read_batch(conn: psycopg.Connection, slot: str, decoder: Decoder, *, max_changes: int,
+               upto_lsn: int | None) -> Batch:
+    """Peek complete transactions after the slot's confirmed position (consumes nothing)."""
+    upto = None if upto_lsn is None else int_to_lsn(upto_lsn)
+    rows = conn.execute(
+        "select data from pg_logical_slot_peek_binary_changes(%s, %s::pg_lsn, %s, "
+        "'proto_version', '1', 'publication_names', %s)",
+        (slot, upto, max_changes, PUBLICATION),
+    ).fetchall()
+    return collect((data for (data,) in rows), decoder)
+
+
+def collect(messages: Iterable[bytes], decoder: Decoder) -> Batch:
+    """File a stream of pgoutput messages into a Batch of its committed transactions."""
+    tables: list[TableRows] = []
+    current_rows: dict[int, TableRows] = {}  # table oid -> rows of its current version
+    txs = Transactions()
+    truncates: list[ChangeEvent] = []
+    committed_truncates = 0
+    begin: Begin | None = None
+    seq = 0
+    order: dict[int, int] = {}
+    for data in messages:
+        if data[0] in _ROW_KINDS:
+            if begin is None:
+                continue
+            if len(data) < 6:
+                raise ProtocolError("message ended early")
+            (oid,) = _OID(data, 1)
+            rows = current_rows.get(oid)
+            if rows is None:
+                relation = decoder.relations.get(oid)
+                if relation is None:
+                    raise ProtocolError(f"row change of relation {oid} before its Relation message")
+                rows = current_rows[oid] = TableRows(relation)
+                tables.append(rows)
+            n = order[oid] = order.get(oid, 0) + 1
+            rows.messages.append(data)
+            rows.tx.append(len(txs))
+            rows.seq.append(seq)
+            rows.order.append(n)
+            seq += 1
+            continue
+        message = decoder.decode(data)
+        if isinstance(message, Begin):
+            begin, seq = message, 0
+            order.clear()
+        elif isinstance(message, Commit) and begin is not None:
+            txs.xid.append(begin.xid)
+            txs.lsn.append(begin.final_lsn)
+            txs.end_lsn.append(message.end_lsn)
+            txs.commit_micros.append((begin.commit_time - PG_EPOCH) // timedelta(microseconds=1))
+            for rows in tables:
+                rows.committed = len(rows.messages)
+            committed_truncates = len(truncates)
+            begin = None
+        elif isinstance(message, Relation):
+            current_rows.pop(message.oid, None)
+        elif isinstance(message, Truncate) and begin is not None:
+            for oid in message.relation_oids:
+                n = order[oid] = order.get(oid, 0) + 1
+                truncates.append(ChangeEvent(
+                    decoder.relations[oid], "t", None, None, begin.final_lsn, begin.xid,
+                    begin.commit_time, seq, n,
+                ))
+                seq += 1  # noqa: SIM113 (row messages count too)
+    for rows in tables:
+        rows.drop_uncommitted()
+    del truncates[committed_truncates:]
+    return Batch([rows for rows in tables if rows.messages], truncates, txs)
