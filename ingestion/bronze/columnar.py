@@ -30,7 +30,13 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.bronze.writer import BronzeWriter, Prepared, arrow_type, bronze_name
+from ingestion.bronze.writer import (
+    BronzeWriter,
+    Prepared,
+    arrow_type,
+    batch_constants,
+    bronze_name,
+)
 from ingestion.cdc import values
 from ingestion.cdc.batch import TableRows, Transactions
 from ingestion.cdc.events import CONNECTOR_VERSION
@@ -83,9 +89,7 @@ def prepare(writer: BronzeWriter, rows: TableRows, txs: Transactions, batch_id: 
         "_op": ops, "_lsn": pa.array(lsn), "_tx_id": pa.array(xids[tx]),
         "_commit_ts": pa.array(commit_us[tx]).cast(arrow_type("timestamp")),
         "_seq": pa.array(seq, pa.int32()),
-        "_ingested_at": pa.array([now] * n, arrow_type("timestamp")),
-        "_ingest_date": pa.array([now.date()] * n, pa.date32()),
-        "_batch_id": pa.array([batch_id] * n, pa.string()), "_envelope": envelope,
+        **batch_constants(now, batch_id, n), "_envelope": envelope,
     }
     index = {c.name: i for i, c in enumerate(relation.columns)}
     fields, arrays = [], []

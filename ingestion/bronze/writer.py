@@ -76,6 +76,16 @@ class Prepared:
     adds_columns: bool
 
 
+def batch_constants(now: datetime, batch_id: str, rows: int) -> dict[str, pa.Array]:
+    """The metadata columns every row of a batch shares (pa.repeat: a Python list of n
+    datetimes would cost more than the whole row conversion)."""
+    return {
+        "_ingested_at": pa.repeat(pa.scalar(now, arrow_type("timestamp")), rows),
+        "_ingest_date": pa.repeat(pa.scalar(now.date(), pa.date32()), rows),
+        "_batch_id": pa.repeat(pa.scalar(batch_id, pa.string()), rows),
+    }
+
+
 def bronze_name(relation: Relation) -> str:
     return f"{relation.schema}__{relation.name}"
 
@@ -218,15 +228,16 @@ class BronzeWriter:
         meta = {
             "_op": [e.op for e in kept], "_lsn": [e.lsn for e in kept],
             "_tx_id": [e.tx_id for e in kept], "_commit_ts": [e.commit_time for e in kept],
-            "_seq": [e.seq for e in kept], "_ingested_at": [now] * n,
-            "_ingest_date": [now.date()] * n, "_batch_id": [batch_id] * n, "_envelope": envelopes,
+            "_seq": [e.seq for e in kept], **batch_constants(now, batch_id, n),
+            "_envelope": envelopes,
         }
         fields, arrays = [], []
         for name, spark_type, kind in layout:
             arrow = arrow_type(spark_type)
             fields.append(pa.field(name, arrow))
             if kind == "meta":
-                arrays.append(pa.array(meta[name], arrow))
+                column = meta[name]
+                arrays.append(column if isinstance(column, pa.Array) else pa.array(column, arrow))
             elif kind == "src":
                 arrays.append(self.column(table, name, [i.get(name) for i in images],
                                            spark_type, arrow))

@@ -28,7 +28,7 @@ from ingestion.bronze.writer import BronzeWriter, Prepared, bronze_name
 from ingestion.cdc import snapshot_log
 from ingestion.cdc.batch import Batch, read_batch
 from ingestion.cdc.events import ChangeEvent
-from ingestion.cdc.pgoutput import Decoder, Relation, int_to_lsn
+from ingestion.cdc.pgoutput import Decoder, ProtocolError, Relation, int_to_lsn
 from ingestion.cdc.source import (
     DEFAULT_SLOT,
     check_source,
@@ -171,7 +171,7 @@ def _explained(relation: Relation, first_lsn: int) -> Iterator[None]:
     """A Spark/metastore failure while writing a table becomes a one-line error."""
     try:
         yield
-    except SparkUnavailable:
+    except (SparkUnavailable, ProtocolError):
         raise
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0][:160]
@@ -204,13 +204,13 @@ def _write_batch(writer: BronzeWriter, batch: Batch, pool: ThreadPoolExecutor,
         parts[table].append((events[0].relation, partial(
             writer.prepare, events[0].relation, events, batch_id)))
     futures: list[tuple[Relation, Future]] = []
-    failure: SparkUnavailable | None = None
+    failure: Exception | None = None
     for table_parts in parts.values():
         relation = table_parts[-1][0]
         try:
             with _explained(relation, batch.first_lsn):
                 prepared = writer.combine([make() for _, make in table_parts])
-        except SparkUnavailable as exc:
+        except (SparkUnavailable, ProtocolError) as exc:
             failure = exc
             break
         futures.append((relation, pool.submit(writer.commit, prepared)))
@@ -297,9 +297,15 @@ def run(
                     progress(summary)  # idle: lets followers report a heartbeat
                 time.sleep(poll_seconds)
             summary.lag_bytes = max(0, current_wal_lsn(conn) - (slot_info(conn, slot) or (0,))[0])
-    except Exception:
+    except Exception as exc:
         if progress:
             progress(summary)  # report what landed before the failure
+        if isinstance(exc, ProtocolError):
+            raise SourceError(
+                f"the change stream of slot {slot} could not be decoded ({exc}); nothing from "
+                "that batch on was acknowledged: check the Postgres version supports pgoutput "
+                "protocol 1, then rerun to resume"
+            ) from exc
         raise
     finally:
         pool.shutdown(wait=True)
