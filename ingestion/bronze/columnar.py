@@ -48,6 +48,7 @@ _INSERT, _UPDATE, _DELETE = ord("I"), ord("U"), ord("D")
 _NEW, _KEY, _OLD = ord("N"), ord("K"), ord("O")
 _OPS = pa.array(["c", "u", "d"])
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'  # what orjson escapes in a string
+_GATHER_BYTES = 1 << 24  # value bytes of one column gathered at once
 _UTC_TEXT = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?"  # 4-digit AD years, as Postgres prints
 
 
@@ -56,10 +57,12 @@ class Unsupported(Exception):
 
 
 def prepare(writer: BronzeWriter, rows: TableRows, txs: Transactions, batch_id: str, *,
-            now: datetime | None = None) -> Prepared:
-    """The Arrow table of one table version's row messages not yet in Bronze."""
+            target: Relation | None = None, now: datetime | None = None) -> Prepared:
+    """The Arrow table of one table version's row messages not yet in Bronze, laid out for
+    `target` (the table's latest version in the batch; default: this one)."""
     relation = rows.relation
-    table = bronze_name(relation)
+    target = target or relation
+    table = bronze_name(target)
     mark = writer.high_water_mark(table)
     xids, lsns, commit_us = txs.arrays()
     all_tx = np.asarray(rows.tx, np.int64)
@@ -73,9 +76,9 @@ def prepare(writer: BronzeWriter, rows: TableRows, txs: Transactions, batch_id: 
     try:
         parsed = _parse(messages, len(relation.columns))
     except Unsupported:
-        return writer.prepare(relation, _events(rows, txs, picked), batch_id, now=now)
+        return writer.prepare(target, _events(rows, txs, picked), batch_id, now=now)
     now = now or datetime.now(UTC)
-    layout, adds_columns = writer.layout(table, relation)
+    layout, adds_columns = writer.layout(table, target)
     tx, lsn = all_tx[picked], all_lsn[picked]
     seq = np.asarray(rows.seq, np.int64)[picked]
     order = np.asarray(rows.order, np.int64)[picked]
@@ -98,11 +101,11 @@ def prepare(writer: BronzeWriter, rows: TableRows, txs: Transactions, batch_id: 
         fields.append(pa.field(name, arrow))
         if kind == "meta":
             arrays.append(meta[name].cast(arrow))
-        elif kind == "src":
+        elif kind == "src" and name in index:
             column = relation.columns[index[name]]
             arrays.append(_typed(writer, table, column, image_texts[index[name]], spark_type,
                                  arrow))
-        else:
+        else:  # no longer sent, or not yet in this version of the table
             arrays.append(pa.nulls(n, arrow))
     written = Counter(dict(zip("cud", np.bincount(op_index, minlength=3).tolist(), strict=True)))
     last = (int(lsn.max()), 1)
@@ -145,6 +148,8 @@ class _Parsed:
 
 
 def _parse(messages: list[bytes], columns: int) -> _Parsed:
+    if not columns:
+        raise Unsupported  # a table without columns: nothing to gather
     lengths = np.fromiter(map(len, messages), np.int64, len(messages))
     if (lengths < 7).any():
         raise ProtocolError("message ended early")
@@ -211,7 +216,14 @@ def _strings(buf: np.ndarray, kind: np.ndarray, start: np.ndarray,
     length = np.where(valid, length, 0)
     offsets = np.zeros(len(kind) + 1, np.int64)
     np.cumsum(length, out=offsets[1:])
-    gather = np.repeat(start - offsets[:-1], length) + np.arange(offsets[-1])
+    if offsets[-1] > _GATHER_BYTES and len(kind) > 1:  # the index takes 8 bytes per byte
+        half = len(kind) // 2
+        return pa.concat_arrays([_strings(buf, kind[:half], start[:half], length[:half]),
+                                 _strings(buf, kind[half:], start[half:], length[half:])])
+    if len(kind) == 1:
+        gather = slice(int(start[0]), int(start[0] + length[0]))
+    else:
+        gather = np.repeat(start - offsets[:-1], length) + np.arange(offsets[-1])
     null_count = int(len(kind) - valid.sum())
     array = pa.Array.from_buffers(
         pa.large_string(), len(kind),
@@ -219,7 +231,10 @@ def _strings(buf: np.ndarray, kind: np.ndarray, start: np.ndarray,
          pa.py_buffer(offsets), pa.py_buffer(buf[gather])],
         null_count=null_count,
     )
-    array.validate(full=True)  # UTF-8
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid as exc:
+        raise ProtocolError(f"column value is not UTF-8 ({exc})") from exc
     return array.cast(pa.string())
 
 
@@ -265,7 +280,8 @@ def _json_texts(texts: pa.StringArray, oid: int) -> pa.StringArray:
     """Each value's JSON text under the envelope's type mapping ("null" for nulls)."""
     out = None  # floats stay value by value: orjson's float text is not Postgres's
     if oid in values.INT_OIDS:
-        out = texts
+        if pc.all(pc.match_substring_regex(texts, r"^-?\d+$")).as_py() in (True, None):
+            out = texts  # Postgres's integer text is already JSON
     elif oid == values.BOOL_OID:
         out = pc.if_else(pc.equal(texts, "t"), "true", "false")
     elif oid in (values.TIMESTAMPTZ_OID, values.TIMESTAMP_OID):

@@ -12,7 +12,6 @@ out: it is read again, whole, by the next batch.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -78,6 +77,8 @@ class Batch:
     tables: list[TableRows]
     truncates: list[ChangeEvent]
     transactions: Transactions
+    latest: dict[int, Relation]  # table oid -> its latest version among the batch's changes
+    messages: int = 0  # pgoutput messages peeked (the batch limit counts these)
 
     @property
     def first_lsn(self) -> int:
@@ -97,27 +98,36 @@ class Batch:
 
     def relations(self) -> list[Relation]:
         """The tables this batch changes (latest version of each)."""
-        found = {rows.relation.oid: rows.relation for rows in self.tables}
-        found.update({e.relation.oid: e.relation for e in self.truncates})
-        return list(found.values())
+        return list(self.latest.values())
 
 
-def read_batch(conn: psycopg.Connection, slot: str, decoder: Decoder, *, max_changes: int,
-               upto_lsn: int | None) -> Batch:
-    """Peek complete transactions after the slot's confirmed position (consumes nothing)."""
+def peek(conn: psycopg.Connection, slot: str, *, max_changes: int,
+         upto_lsn: int | None) -> list[bytes]:
+    """The pgoutput messages after the slot's confirmed position (consumes nothing)."""
     upto = None if upto_lsn is None else int_to_lsn(upto_lsn)
     rows = conn.execute(
         "select data from pg_logical_slot_peek_binary_changes(%s, %s::pg_lsn, %s, "
         "'proto_version', '1', 'publication_names', %s)",
         (slot, upto, max_changes, PUBLICATION),
+        binary=True,  # bytea as raw bytes: half the transfer of hex text, no hex decoding
     ).fetchall()
-    return collect((data for (data,) in rows), decoder)
+    return [data for (data,) in rows]
 
 
-def collect(messages: Iterable[bytes], decoder: Decoder) -> Batch:
-    """File a stream of pgoutput messages into a Batch of its committed transactions."""
+def read_batch(conn: psycopg.Connection, slot: str, decoder: Decoder, *, max_changes: int,
+               upto_lsn: int | None) -> Batch:
+    """Peek complete transactions after the slot's confirmed position (consumes nothing)."""
+    return collect(peek(conn, slot, max_changes=max_changes, upto_lsn=upto_lsn), decoder)
+
+
+def collect(messages: list[bytes], decoder: Decoder, *, after_lsn: int = 0) -> Batch:
+    """File a stream of pgoutput messages into a Batch of its committed transactions,
+    leaving out those committed before after_lsn (already written; their Relation messages
+    still update the decoder)."""
     tables: list[TableRows] = []
     current_rows: dict[int, TableRows] = {}  # table oid -> rows of its current version
+    latest: dict[int, Relation] = {}
+    committed_latest: dict[int, Relation] = {}
     txs = Transactions()
     truncates: list[ChangeEvent] = []
     committed_truncates = 0
@@ -138,6 +148,7 @@ def collect(messages: Iterable[bytes], decoder: Decoder) -> Batch:
                     raise ProtocolError(f"row change of relation {oid} before its Relation message")
                 rows = current_rows[oid] = TableRows(relation)
                 tables.append(rows)
+                latest[oid] = relation
             n = order[oid] = order.get(oid, 0) + 1
             rows.messages.append(data)
             rows.tx.append(len(txs))
@@ -147,7 +158,7 @@ def collect(messages: Iterable[bytes], decoder: Decoder) -> Batch:
             continue
         message = decoder.decode(data)
         if isinstance(message, Begin):
-            begin, seq = message, 0
+            begin, seq = (message if message.final_lsn >= after_lsn else None), 0
             order.clear()
         elif isinstance(message, Commit) and begin is not None:
             txs.xid.append(begin.xid)
@@ -157,11 +168,13 @@ def collect(messages: Iterable[bytes], decoder: Decoder) -> Batch:
             for rows in tables:
                 rows.committed = len(rows.messages)
             committed_truncates = len(truncates)
+            committed_latest = dict(latest)
             begin = None
         elif isinstance(message, Relation):
             current_rows.pop(message.oid, None)
         elif isinstance(message, Truncate) and begin is not None:
             for oid in message.relation_oids:
+                latest[oid] = decoder.relations[oid]
                 n = order[oid] = order.get(oid, 0) + 1
                 truncates.append(ChangeEvent(
                     decoder.relations[oid], "t", None, None, begin.final_lsn, begin.xid,
@@ -171,4 +184,5 @@ def collect(messages: Iterable[bytes], decoder: Decoder) -> Batch:
     for rows in tables:
         rows.drop_uncommitted()
     del truncates[committed_truncates:]
-    return Batch([rows for rows in tables if rows.messages], truncates, txs)
+    return Batch([rows for rows in tables if rows.messages], truncates, txs, committed_latest,
+                 len(messages))

@@ -11,6 +11,7 @@ run rolls it back and takes it again.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
@@ -26,7 +27,7 @@ from infra.spark import SparkUnavailable, session
 from ingestion.bronze import columnar
 from ingestion.bronze.writer import BronzeWriter, Prepared, bronze_name
 from ingestion.cdc import snapshot_log
-from ingestion.cdc.batch import Batch, read_batch
+from ingestion.cdc.batch import Batch, collect, peek, read_batch
 from ingestion.cdc.events import ChangeEvent
 from ingestion.cdc.pgoutput import Decoder, ProtocolError, Relation, int_to_lsn
 from ingestion.cdc.source import (
@@ -192,24 +193,25 @@ def _write_batch(writer: BronzeWriter, batch: Batch, pool: ThreadPoolExecutor,
                  summary: CaptureSummary) -> int:
     """Write a batch of whole transactions to Bronze: one Delta commit per table, the tables
     committed in parallel while the next table is converted. Returns the events written."""
-    parts: dict[str, list[tuple[Relation, Callable[[], Prepared]]]] = defaultdict(list)
+    # per table (oid, so a table renamed mid-batch stays one), laid out for its latest version
+    parts: dict[int, list[Callable[[], Prepared]]] = defaultdict(list)
     batch_id = batch.batch_id
     for rows in batch.tables:
-        parts[bronze_name(rows.relation)].append((rows.relation, partial(
-            columnar.prepare, writer, rows, batch.transactions, batch_id)))
-    truncates: dict[str, list[ChangeEvent]] = defaultdict(list)
+        parts[rows.relation.oid].append(partial(
+            columnar.prepare, writer, rows, batch.transactions, batch_id,
+            target=batch.latest[rows.relation.oid]))
+    truncates: dict[int, list[ChangeEvent]] = defaultdict(list)
     for event in batch.truncates:
-        truncates[bronze_name(event.relation)].append(event)
-    for table, events in truncates.items():
-        parts[table].append((events[0].relation, partial(
-            writer.prepare, events[0].relation, events, batch_id)))
+        truncates[event.relation.oid].append(event)
+    for oid, events in truncates.items():
+        parts[oid].append(partial(writer.prepare, batch.latest[oid], events, batch_id))
     futures: list[tuple[Relation, Future]] = []
     failure: Exception | None = None
-    for table_parts in parts.values():
-        relation = table_parts[-1][0]
+    for oid, table_parts in parts.items():
+        relation = batch.latest[oid]
         try:
             with _explained(relation, batch.first_lsn):
-                prepared = writer.combine([make() for _, make in table_parts])
+                prepared = writer.combine([make() for make in table_parts])
         except (SparkUnavailable, ProtocolError) as exc:
             failure = exc
             break
@@ -226,6 +228,44 @@ def _write_batch(writer: BronzeWriter, batch: Batch, pool: ThreadPoolExecutor,
     if failure is not None:
         raise failure
     return size
+
+
+class _Lookahead:
+    """Peeks the next batch while this one is written, so Postgres decodes while Python
+    converts. A peek starts at the slot's confirmed position, which moves only after Bronze
+    has this batch: it reads this batch again plus the next (twice the changes), and
+    `collect(after_lsn=...)` drops the part already written. The slot serves one peek or
+    advance at a time, so `result()` is awaited before the slot is advanced."""
+
+    def __init__(self, settings: Settings, slot: str, batch_changes: int) -> None:
+        self.settings, self.slot = settings, slot
+        self.max_changes = 2 * batch_changes
+        self.conn = None
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: Future | None = None
+
+    def start(self, upto_lsn: int | None) -> None:
+        if self.conn is None:
+            self.conn = connect(self.settings, autocommit=True)
+            self.conn.execute("set timezone = 'UTC'")
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="cdc-lookahead")
+        self.pending = self.pool.submit(peek, self.conn, self.slot,
+                                        max_changes=self.max_changes, upto_lsn=upto_lsn)
+
+    def result(self) -> list[bytes] | None:
+        pending, self.pending = self.pending, None
+        return None if pending is None else pending.result()
+
+    def discard(self) -> None:
+        """Wait for a peek in flight and drop it (the batch it follows failed)."""
+        with contextlib.suppress(Exception):
+            self.result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        if self.conn is not None:
+            self.conn.close()
 
 
 def _count(summary: CaptureSummary, table: str, written: Counter[str]) -> None:
@@ -249,6 +289,7 @@ def run(
     spark = session(settings)
     writer = BronzeWriter(spark, settings)
     pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="bronze-commit")
+    ahead = _Lookahead(settings, slot, batch_changes)
     try:
         with connect(settings, autocommit=True) as conn:
             conn.execute("set timezone = 'UTC'")
@@ -269,11 +310,20 @@ def run(
                                                progress)
             decoder = Decoder()
             target = None if follow else current_wal_lsn(conn)
+            batch: Batch | None = None
             while True:
-                batch = read_batch(conn, slot, decoder, max_changes=batch_changes,
-                                   upto_lsn=target)
+                if batch is None:
+                    batch = read_batch(conn, slot, decoder, max_changes=batch_changes,
+                                       upto_lsn=target)
                 if batch.transactions:
-                    size = _write_batch(writer, batch, pool, summary)
+                    if batch.messages >= batch_changes:  # a full batch: more is waiting
+                        ahead.start(target)
+                    try:
+                        size = _write_batch(writer, batch, pool, summary)
+                    except BaseException:
+                        ahead.discard()
+                        raise
+                    messages = ahead.result()  # the slot is busy until the peek ends
                     confirm(conn, slot, batch.end_lsn)
                     summary.batches += 1
                     summary.transactions += len(batch.transactions)
@@ -288,7 +338,10 @@ def run(
                                                    progress)
                     if progress:
                         progress(summary)
+                    batch = (None if messages is None else
+                             collect(messages, decoder, after_lsn=batch.end_lsn))
                     continue
+                batch = None
                 if not follow:
                     break
                 if max_seconds is not None and time.monotonic() - began >= max_seconds:
@@ -309,6 +362,7 @@ def run(
         raise
     finally:
         pool.shutdown(wait=True)
+        ahead.close()
     summary.schema_drift = list(writer.schema_drift)
     summary.seconds = time.monotonic() - began
     return summary

@@ -19,7 +19,14 @@ import psycopg
 from infra.settings import Settings
 from ingestion.cdc import values
 from ingestion.cdc.events import ChangeEvent
-from ingestion.cdc.pgoutput import UNCHANGED_TOAST, Column, Relation, lsn_to_int, row_change
+from ingestion.cdc.pgoutput import (
+    UNCHANGED_TOAST,
+    Column,
+    ProtocolError,
+    Relation,
+    lsn_to_int,
+    row_change,
+)
 from ingestion.source.db import PUBLICATION, SourceError, connect
 
 DEFAULT_SLOT = "lakepulse_cdc"
@@ -126,6 +133,10 @@ def row_event(relation: Relation, message: bytes, lsn: int, xid: int, commit_tim
               seq: int, order: int) -> ChangeEvent:
     """An Insert, Update or Delete message as a ChangeEvent with JSON images."""
     change = row_change(message)
+    for row in (change.before, change.after):
+        if row is not None and len(row) != len(relation.columns):
+            raise ProtocolError(f"row with {len(row)} columns, {relation.qualified} has "
+                                f"{len(relation.columns)}")
     before = _as_json(relation, change.before)
     after = _as_json(relation, change.after)
     if after is not None and before is not None and len(after) < len(relation.columns):

@@ -194,5 +194,64 @@ def test_strings_are_gathered_with_nulls_and_utf8_checked():
     kind = np.frombuffer(b"tnt", np.uint8)
     got = columnar._strings(buf, kind, np.array([2, 0, 7]), np.array([5, 0, 2]))
     assert got.to_pylist() == ["hello", None, "é"] and got.type == pa.string()
-    with pytest.raises(pa.ArrowInvalid):
+    with pytest.raises(ProtocolError, match="not UTF-8"):
         columnar._strings(buf, kind[:1], np.array([7]), np.array([1]))  # half a character
+
+
+def test_large_columns_are_gathered_in_pieces(monkeypatch):
+    monkeypatch.setattr(columnar, "_GATHER_BYTES", 4)
+    buf = np.frombuffer(b"abcdefghij", np.uint8)
+    kind = np.frombuffer(b"ttnt", np.uint8)
+    got = columnar._strings(buf, kind, np.array([0, 3, 0, 4]), np.array([3, 1, 0, 6]))
+    assert got.to_pylist() == ["abc", "d", None, "efghij"]
+
+
+def test_a_column_retyped_mid_batch_lands_in_one_layout():
+    """The table's latest version sets the layout of every part of the batch."""
+    wide = [(1, "id", 23, -1), (0, "c", 20, -1)]
+    narrow = [(1, "id", 23, -1), (0, "c", 23, -1)]
+    messages = [begin(1, 0x10, 1), relation_message(narrow), insert(["1", "5"]),
+                relation_message(wide), insert(["2", "6000000000"]),
+                b"T" + struct.pack("!Ib", 1, 0) + struct.pack("!I", OID), commit(0x10, 1)]
+    batch = collect(messages, Decoder())
+    target = batch.latest[OID]
+    assert [c.type_oid for c in target.columns] == [23, 20] and len(batch.tables) == 2
+    writer = make_writer()
+    merged = writer.combine([
+        *(columnar.prepare(writer, t, batch.transactions, "b", target=target, now=NOW)
+          for t in batch.tables),
+        writer.prepare(target, batch.truncates, "b", now=NOW)])
+    assert merged.rows.schema.field("c").type == pa.int64()
+    assert merged.rows["c"].to_pylist() == [5, 6000000000, None]
+
+
+def test_integer_text_that_is_not_an_integer_is_escaped_not_spliced():
+    cols = [(1, "id", 23, -1)]
+    batch = collect([begin(1, 0x10, 1), relation_message(cols), insert(['1,"x":2']),
+                     commit(0x10, 1)], Decoder())
+    fast = columnar.prepare(make_writer(), batch.tables[0], batch.transactions, "b", now=NOW)
+    assert orjson.loads(fast.rows["_envelope"][0].as_py())["after"] == {"id": '1,"x":2'}
+    assert_same(fast, per_event(make_writer(), batch))
+
+
+def test_a_table_without_columns_takes_the_per_event_path():
+    batch = collect([begin(1, 0x10, 1), relation_message([]), insert([]), commit(0x10, 1)],
+                    Decoder())
+    fast = columnar.prepare(make_writer(), batch.tables[0], batch.transactions, "b", now=NOW)
+    assert orjson.loads(fast.rows["_envelope"][0].as_py())["after"] == {}
+
+
+def test_a_lookahead_peek_drops_the_transactions_already_written():
+    """The lookahead re-reads the batch in hand: its transactions are left out by commit
+    position, while its Relation messages still reach the decoder."""
+    decoder = Decoder()
+    first = collect(stream(), decoder)
+    added = [*COLUMNS, (0, "note", 25, -1)]
+    again = [*stream()[:-1], relation_message(added), stream()[-1],
+             begin(702, 0x3000, 10**15 + 5000), insert([*ROW_A, "new"]),
+             commit(0x3000, 10**15 + 5000)]
+    later = collect(again, decoder, after_lsn=first.end_lsn)
+    assert later.transactions.xid == [702] and later.first_lsn == 0x3000
+    assert [len(t.messages) for t in later.tables] == [1]
+    assert later.tables[0].relation.columns[-1].name == "note"
+    assert later.messages == len(again)
