@@ -23,6 +23,7 @@ per-event path.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -39,7 +40,7 @@ from ingestion.bronze.writer import (
 )
 from ingestion.cdc import values
 from ingestion.cdc.batch import TableRows, Transactions
-from ingestion.cdc.events import CONNECTOR_VERSION
+from ingestion.cdc.events import CONNECTOR_VERSION, UNIX_EPOCH
 from ingestion.cdc.pgoutput import PG_EPOCH, ProtocolError, Relation
 from ingestion.cdc.source import row_event
 
@@ -77,22 +78,75 @@ def prepare(writer: BronzeWriter, rows: TableRows, txs: Transactions, batch_id: 
         parsed = _parse(messages, len(relation.columns))
     except Unsupported:
         return writer.prepare(target, _events(rows, txs, picked), batch_id, now=now)
-    now = now or datetime.now(UTC)
-    layout, adds_columns = writer.layout(table, target)
     tx, lsn = all_tx[picked], all_lsn[picked]
-    seq = np.asarray(rows.seq, np.int64)[picked]
-    order = np.asarray(rows.order, np.int64)[picked]
     op_index = np.where(parsed.kinds == _INSERT, 0, np.where(parsed.kinds == _UPDATE, 1, 2))
     ops = _OPS.take(pa.array(op_index))
     image_texts = [parsed.image_texts(i) for i in range(len(relation.columns))]
-    envelope = _envelopes(writer, relation, parsed, image_texts, ops, xids[tx], lsn,
-                          commit_us[tx], seq, order, now)
-    n = len(messages)
-    meta = {
-        "_op": ops, "_lsn": pa.array(lsn), "_tx_id": pa.array(xids[tx]),
-        "_commit_ts": pa.array(commit_us[tx]).cast(arrow_type("timestamp")),
-        "_seq": pa.array(seq, pa.int32()),
-        **batch_constants(now, batch_id, n), "_envelope": envelope,
+    before, after = _images(relation, parsed, image_texts, ops)
+    rows_table, adds_columns = _assemble(
+        writer, target, relation, image_texts, _Meta(
+            ops, before, after, xids[tx], lsn, commit_us[tx],
+            np.asarray(rows.seq, np.int64)[picked], np.asarray(rows.order, np.int64)[picked],
+            "false"),
+        batch_id, now or datetime.now(UTC))
+    written = Counter(dict(zip("cud", np.bincount(op_index, minlength=3).tolist(), strict=True)))
+    return Prepared(table, rows_table, +written, max(mark, (int(lsn.max()), 1)), adds_columns)
+
+
+def prepare_snapshot(writer: BronzeWriter, relation: Relation, rows: list[tuple], first: int, *,
+                     lsn: int, xid: int, taken: datetime, batch_id: str,
+                     now: datetime | None = None) -> Prepared:
+    """The Arrow table of a chunk of snapshot rows (each value its type's output text, as
+    `source.snapshot_texts` reads them; `first` is the chunk's position in the table)."""
+    table = bronze_name(relation)
+    mark = writer.high_water_mark(table)
+    if not rows or (lsn, 0) < mark:  # nothing, or a snapshot Bronze already has
+        return Prepared(table, None, Counter(), mark, False)
+    n = len(rows)
+    image_texts = [pa.array(values_, pa.string()) for values_ in zip(*rows, strict=True)]
+    if len(image_texts) != len(relation.columns):
+        raise ProtocolError(f"snapshot rows of {relation.qualified} have {len(image_texts)} "
+                            f"columns, the table {len(relation.columns)}")
+    seq = np.arange(first, first + n, dtype=np.int64)
+    taken_us = (taken - UNIX_EPOCH) // timedelta(microseconds=1)
+    after = (_image_json(relation, image_texts) if image_texts
+             else pa.repeat(pa.scalar("{}"), n))  # a table without columns
+    meta = _Meta(pa.repeat(pa.scalar("r"), n), pa.repeat(pa.scalar("null"), n),
+                 after, np.full(n, xid, np.int64),
+                 np.full(n, lsn, np.int64), np.full(n, taken_us, np.int64), seq, seq + 1,
+                 "true")
+    rows_table, adds_columns = _assemble(writer, relation, relation, image_texts, meta,
+                                         batch_id, now or datetime.now(UTC))
+    return Prepared(table, rows_table, Counter({"r": n}), max(mark, (lsn, 0)), adds_columns)
+
+
+@dataclass(frozen=True)
+class _Meta:
+    """Per-row change metadata: op, JSON images, transaction, position."""
+
+    ops: pa.StringArray
+    before: pa.StringArray  # JSON text, "null" where there is none
+    after: pa.StringArray
+    xid: np.ndarray
+    lsn: np.ndarray
+    commit_us: np.ndarray  # Unix microseconds
+    seq: np.ndarray
+    order: np.ndarray
+    snapshot: str  # source.snapshot: "true" or "false"
+
+
+def _assemble(writer: BronzeWriter, target: Relation, relation: Relation,
+              image_texts: list[pa.StringArray], meta: _Meta, batch_id: str,
+              now: datetime) -> tuple[pa.Table, bool]:
+    """Bronze's Arrow table (laid out for target) from a relation version's column texts."""
+    table = bronze_name(target)
+    layout, adds_columns = writer.layout(table, target)
+    n = len(meta.ops)
+    columns = {
+        "_op": meta.ops, "_lsn": pa.array(meta.lsn), "_tx_id": pa.array(meta.xid),
+        "_commit_ts": pa.array(meta.commit_us).cast(arrow_type("timestamp")),
+        "_seq": pa.array(meta.seq, pa.int32()), **batch_constants(now, batch_id, n),
+        "_envelope": _envelopes(writer, relation, meta, now),
     }
     index = {c.name: i for i, c in enumerate(relation.columns)}
     fields, arrays = [], []
@@ -100,17 +154,14 @@ def prepare(writer: BronzeWriter, rows: TableRows, txs: Transactions, batch_id: 
         arrow = arrow_type(spark_type)
         fields.append(pa.field(name, arrow))
         if kind == "meta":
-            arrays.append(meta[name].cast(arrow))
+            arrays.append(columns[name].cast(arrow))
         elif kind == "src" and name in index:
             column = relation.columns[index[name]]
             arrays.append(_typed(writer, table, column, image_texts[index[name]], spark_type,
                                  arrow))
         else:  # no longer sent, or not yet in this version of the table
             arrays.append(pa.nulls(n, arrow))
-    written = Counter(dict(zip("cud", np.bincount(op_index, minlength=3).tolist(), strict=True)))
-    last = (int(lsn.max()), 1)
-    return Prepared(table, pa.Table.from_arrays(arrays, schema=pa.schema(fields)),
-                    +written, max(mark, last), adds_columns)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), adds_columns
 
 
 def _events(rows: TableRows, txs: Transactions, picked: np.ndarray):
@@ -322,16 +373,13 @@ def _image_json(relation: Relation, texts: list[pa.StringArray]) -> pa.StringArr
     return pc.binary_join_element_wise(*parts, "")
 
 
-def _envelopes(writer: BronzeWriter, relation: Relation, parsed: _Parsed,
-               image_texts: list[pa.StringArray], ops: pa.StringArray, xid: np.ndarray,
-               lsn: np.ndarray, commit_us: np.ndarray, seq: np.ndarray, order: np.ndarray,
-               now: datetime) -> pa.StringArray:
-    """Each row's envelope JSON, laid out exactly as `ChangeEvent.envelope_json` writes it."""
+def _images(relation: Relation, parsed: _Parsed, image_texts: list[pa.StringArray],
+            ops: pa.StringArray) -> tuple[pa.StringArray, pa.StringArray]:
+    """(before, after) JSON per row: after for inserts and updates; before for deletes (their
+    image) and for updates whose old tuple pgoutput sent; "null" otherwise."""
     n = len(ops)
     image = _image_json(relation, image_texts)
-    is_delete = pc.equal(ops, "d")
-    after = pc.if_else(is_delete, "null", image)
-    # before: deletes' image; updates' old tuple where pgoutput sent one; otherwise null
+    after = pc.if_else(pc.equal(ops, "d"), "null", image)
     candidates = [image, pa.array(["null"])]
     m = len(parsed.old_rows)
     pick = np.where(parsed.kinds == _DELETE, np.arange(n), n + m)  # n + m: "null"
@@ -339,19 +387,23 @@ def _envelopes(writer: BronzeWriter, relation: Relation, parsed: _Parsed,
         candidates.insert(1, _image_json(relation, [parsed.old_texts(i)
                                                     for i in range(len(relation.columns))]))
         pick[parsed.old_rows] = n + np.arange(m)
-    before = pa.concat_arrays(candidates).take(pa.array(pick))
+    return pa.concat_arrays(candidates).take(pa.array(pick)), after
+
+
+def _envelopes(writer: BronzeWriter, relation: Relation, meta: _Meta,
+               now: datetime) -> pa.StringArray:
+    """Each row's envelope JSON, laid out exactly as `ChangeEvent.envelope_json` writes it."""
     text = lambda a: pa.array(a).cast(pa.string())  # noqa: E731
-    xid_text, lsn_text = text(xid), text(lsn)
+    xid_text, lsn_text = text(meta.xid), text(meta.lsn)
     dumps = lambda v: orjson.dumps(v).decode()  # noqa: E731
     source = (f',"source":{{"version":{dumps(CONNECTOR_VERSION)},"connector":"postgresql",'
               f'"name":{dumps(writer.server_name)},"ts_ms":')
     return pc.binary_join_element_wise(
-        '{"before":', before, ',"after":', after, source, text(commit_us // 1000),
-        f',"snapshot":"false","db":{dumps(writer.settings.pg_database)},'
+        '{"before":', meta.before, ',"after":', meta.after, source, text(meta.commit_us // 1000),
+        f',"snapshot":{dumps(meta.snapshot)},"db":{dumps(writer.settings.pg_database)},'
         f'"schema":{dumps(relation.schema)},"table":{dumps(relation.name)},"txId":',
-        xid_text, ',"lsn":', lsn_text, '},"op":"', ops,
+        xid_text, ',"lsn":', lsn_text, '},"op":"', meta.ops,
         f'","ts_ms":{int(now.timestamp() * 1000)},"transaction":{{"id":"', xid_text, ":",
-        lsn_text, '","total_order":', text(seq + 1), ',"data_collection_order":', text(order),
-        "}}", "",
+        lsn_text, '","total_order":', text(meta.seq + 1), ',"data_collection_order":',
+        text(meta.order), "}}", "",
     )
-

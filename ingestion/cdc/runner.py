@@ -106,12 +106,17 @@ def _snapshot_tables(tables: Iterator, writer: BronzeWriter, summary: CaptureSum
                      done: list[str]) -> str | None:
     """Write each table's snapshot rows; returns the snapshot's batch id (None: no tables)."""
     batch_id = None
-    for consistent, relation, rows in tables:
+    for snap in tables:
+        relation, consistent = snap.relation, snap.lsn
         batch_id = f"snapshot-{int_to_lsn(consistent)}"
         pending: Future | None = None
-        for chunk in _chunks(rows, SNAPSHOT_CHUNK):
+        first = 0
+        for chunk in _chunks(snap.rows, SNAPSHOT_CHUNK):
             with _explained(relation, consistent):
-                prepared = writer.prepare(relation, chunk, batch_id)
+                prepared = columnar.prepare_snapshot(writer, relation, chunk, first,
+                                                     lsn=consistent, xid=snap.xid,
+                                                     taken=snap.taken, batch_id=batch_id)
+            first += len(chunk)
             if pending is not None:
                 _count(summary, relation.qualified, _result(pending, relation, consistent))
             pending = pool.submit(writer.commit, prepared)
@@ -156,10 +161,10 @@ def _redo_unfinished_snapshot(conn, writer: BronzeWriter, slot: str, exists: boo
     return exists
 
 
-def _chunks(rows: Iterable[ChangeEvent], size: int) -> Iterator[list[ChangeEvent]]:
-    chunk: list[ChangeEvent] = []
-    for event in rows:
-        chunk.append(event)
+def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    chunk: list[tuple] = []
+    for row in rows:
+        chunk.append(row)
         if len(chunk) >= size:
             yield chunk
             chunk = []

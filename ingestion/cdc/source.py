@@ -12,9 +12,11 @@ per-event path).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
+from psycopg.types.string import TextLoader
 
 from infra.settings import Settings
 from ingestion.cdc import values
@@ -85,12 +87,23 @@ def published_relations(conn: psycopg.Connection) -> list[Relation]:
     return [Relation(oid, *heads[oid], tuple(cols)) for oid, cols in relations.items()]
 
 
+@dataclass(frozen=True)
+class TableSnapshot:
+    """One table's rows as of the slot's exported snapshot (events op 'r')."""
+
+    lsn: int  # the slot's consistent point
+    relation: Relation
+    xid: int  # the snapshot transaction
+    taken: datetime
+    rows: Iterator[tuple]  # each value its type's output text
+
+
 def create_slot_and_snapshot(
     settings: Settings, slot: str, *, temporary: bool = False, only: set[str] | None = None
-) -> Iterator[tuple[int, Relation, Iterator[ChangeEvent]]]:
-    """Create the slot and yield (consistent LSN, relation, snapshot events) per published
-    table (or per table in `only`). A temporary slot only serves to export a snapshot with
-    its position, and is dropped when this generator finishes."""
+) -> Iterator[TableSnapshot]:
+    """Create the slot and yield each published table's snapshot (or each table's in
+    `only`). A temporary slot only serves to export a snapshot with its position, and is
+    dropped when this generator finishes."""
     repl = psycopg.connect(settings.pg_dsn, autocommit=True, replication="database")
     try:
         kind = "TEMPORARY LOGICAL" if temporary else "LOGICAL"
@@ -112,21 +125,25 @@ def create_slot_and_snapshot(
             xid = conn.execute("select txid_current()").fetchone()[0]
             for relation in published_relations(conn):
                 if only is None or relation.qualified in only:
-                    yield consistent, relation, _snapshot_rows(conn, relation, consistent, xid,
-                                                               now)
+                    yield TableSnapshot(consistent, relation, xid, now,
+                                        snapshot_texts(conn, relation))
             conn.rollback()
     finally:
         repl.close()
 
 
-def _snapshot_rows(conn, relation: Relation, lsn: int, xid: int, now: datetime):
-    cols = ", ".join(f'"{c.name}"::text' for c in relation.columns)
+def snapshot_texts(conn: psycopg.Connection, relation: Relation) -> Iterator[tuple]:
+    """A table's rows with every value as its type's output text: the text pgoutput sends.
+
+    Not `::text` casts: those differ for some types (boolean gives 'true', not 't'; char(n)
+    loses its padding; inet gains a netmask)."""
+    cols = ", ".join(f'"{c.name}"' for c in relation.columns)
     with conn.cursor(name=f"snap_{relation.oid}") as cur:
         cur.itersize = 20_000
         cur.execute(f"select {cols} from {relation.qualified}")
-        for i, row in enumerate(cur):
-            after = _as_json(relation, row)
-            yield ChangeEvent(relation, "r", None, after, lsn, xid, now, i, i + 1, "true")
+        for column in cur.description or ():
+            cur.adapters.register_loader(column.type_code, TextLoader)
+        yield from cur
 
 
 def row_event(relation: Relation, message: bytes, lsn: int, xid: int, commit_time: datetime,

@@ -9,6 +9,7 @@ import sys
 import time
 from collections import Counter
 
+import orjson
 import pytest
 
 from ingestion.cdc.runner import run
@@ -71,6 +72,27 @@ def test_snapshot_of_tables_larger_than_a_chunk_lands_every_row(
     assert {t: n for (t, op), n in summary.events.items() if op == "r"} == fresh.counts
     landed = {t: n for (t, op), n in bronze_counts(spark, fresh.counts).items() if op == "r"}
     assert landed == fresh.counts
+
+    # values land as Postgres holds them: booleans, decimals, padded text, in both the typed
+    # columns and the envelope
+    with connect(settings) as conn:
+        pg = {r[0]: r[1:] for r in conn.execute(
+            "select stock_item_id, is_chiller_stock, unit_price, stock_item_name "
+            "from warehouse.stock_items").fetchall()}
+    rows = spark.sql("select stock_item_id, is_chiller_stock, unit_price, stock_item_name, "
+                     "_envelope from bronze.warehouse__stock_items").collect()
+    assert {r["stock_item_id"]: (r["is_chiller_stock"], r["unit_price"], r["stock_item_name"])
+            for r in rows} == pg
+    with connect(settings) as conn:
+        employees = conn.execute(
+            "select count(*) from application.people where is_employee").fetchone()[0]
+    assert employees > 0 and spark.sql(
+        "select count(*) n from bronze.application__people where is_employee").collect()[0]["n"
+    ] == employees
+    for r in rows:
+        after = orjson.loads(r["_envelope"])["after"]
+        assert after["is_chiller_stock"] is pg[r["stock_item_id"]][0]
+        assert after["unit_price"] == str(pg[r["stock_item_id"]][1])
 
 
 def test_snapshot_then_stream_reconciles_with_the_ledger(fresh, spark, settings):
