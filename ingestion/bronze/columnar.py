@@ -41,7 +41,7 @@ from ingestion.bronze.writer import (
 from ingestion.cdc import values
 from ingestion.cdc.batch import TableRows, Transactions
 from ingestion.cdc.events import CONNECTOR_VERSION, UNIX_EPOCH
-from ingestion.cdc.pgoutput import PG_EPOCH, ProtocolError, Relation
+from ingestion.cdc.pgoutput import ProtocolError, Relation
 from ingestion.cdc.source import row_event
 
 _TEXT, _NULL = ord("t"), ord("n")
@@ -167,9 +167,8 @@ def _assemble(writer: BronzeWriter, target: Relation, relation: Relation,
 def _events(rows: TableRows, txs: Transactions, picked: np.ndarray):
     for i in picked.tolist():
         t = rows.tx[i]
-        commit_time = PG_EPOCH + timedelta(microseconds=txs.commit_micros[t])
-        yield row_event(rows.relation, rows.messages[i], txs.lsn[t], txs.xid[t], commit_time,
-                        rows.seq[i], rows.order[i])
+        yield row_event(rows.relation, rows.messages[i], txs.lsn[t], txs.xid[t],
+                        txs.commit_time(t), rows.seq[i], rows.order[i])
 
 
 class _Parsed:
@@ -181,8 +180,7 @@ class _Parsed:
     """
 
     def __init__(self, buf: np.ndarray, kinds: np.ndarray, first, second, has_old: np.ndarray):
-        self.buf, self.kinds, self.first, self.second, self.has_old = (
-            buf, kinds, first, second, has_old)
+        self.buf, self.kinds, self.first, self.second = buf, kinds, first, second
         self.old_rows = np.flatnonzero(has_old)
 
     def image_texts(self, column: int) -> pa.StringArray:
@@ -315,16 +313,7 @@ def _typed(writer: BronzeWriter, table: str, column, texts: pa.StringArray, spar
 def _json_objects(texts: pa.StringArray, oid: int) -> list:
     """Text values -> JSON values (Python objects), as the per-event path makes them."""
     convert = values.json_converter(oid)
-    out = []
-    for text in texts.to_pylist():
-        if text is None or convert is None:
-            out.append(text)
-            continue
-        try:
-            out.append(convert(text))
-        except ValueError:
-            out.append(text)
-    return out
+    return [values.json_value(text, convert) for text in texts.to_pylist()]
 
 
 def _json_texts(texts: pa.StringArray, oid: int) -> pa.StringArray:

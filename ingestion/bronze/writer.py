@@ -271,12 +271,6 @@ class BronzeWriter:
             self.tables.add(prepared.table)
         return prepared.written
 
-    def write(
-        self, relation: Relation, events: Iterable[ChangeEvent], batch_id: str
-    ) -> Counter[str]:
-        """Append the events of one table not yet in Bronze; returns what was written, by op."""
-        return self.commit(self.prepare(relation, events, batch_id))
-
     def column(self, table: str, column: str, items: list, spark_type: str,
                 arrow: pa.DataType) -> pa.Array:
         """JSON values -> an Arrow array of the Bronze type, vectorised; values that do not

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import psycopg
 
-from ingestion.cdc.events import ChangeEvent
+from ingestion.cdc.events import UNIX_EPOCH, ChangeEvent
 from ingestion.cdc.pgoutput import (
-    PG_EPOCH,
     Begin,
     Commit,
     Decoder,
@@ -33,8 +32,6 @@ from ingestion.source.db import PUBLICATION
 
 _ROW_KINDS = frozenset(b"IUD")
 _OID = struct.Struct("!I").unpack_from
-UNIX_EPOCH_IN_PG_MICROS = -(PG_EPOCH - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
-    microseconds=1)
 
 
 @dataclass
@@ -61,7 +58,7 @@ class Transactions:
     xid: list[int] = field(default_factory=list)
     lsn: list[int] = field(default_factory=list)  # commit LSN (Begin's final LSN)
     end_lsn: list[int] = field(default_factory=list)
-    commit_micros: list[int] = field(default_factory=list)  # since 2000-01-01 UTC
+    commit_micros: list[int] = field(default_factory=list)  # Unix microseconds
 
     def __len__(self) -> int:
         return len(self.xid)
@@ -69,7 +66,10 @@ class Transactions:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(xid, commit LSN, commit time in Unix microseconds), indexable by transaction."""
         return (np.asarray(self.xid, np.int64), np.asarray(self.lsn, np.int64),
-                np.asarray(self.commit_micros, np.int64) - UNIX_EPOCH_IN_PG_MICROS)
+                np.asarray(self.commit_micros, np.int64))
+
+    def commit_time(self, tx: int) -> datetime:
+        return UNIX_EPOCH + timedelta(microseconds=self.commit_micros[tx])
 
 
 @dataclass
@@ -90,7 +90,7 @@ class Batch:
 
     @property
     def last_commit_time(self) -> datetime:
-        return PG_EPOCH + timedelta(microseconds=self.transactions.commit_micros[-1])
+        return self.transactions.commit_time(-1)
 
     @property
     def batch_id(self) -> str:
@@ -164,7 +164,7 @@ def collect(messages: list[bytes], decoder: Decoder, *, after_lsn: int = 0) -> B
             txs.xid.append(begin.xid)
             txs.lsn.append(begin.final_lsn)
             txs.end_lsn.append(message.end_lsn)
-            txs.commit_micros.append((begin.commit_time - PG_EPOCH) // timedelta(microseconds=1))
+            txs.commit_micros.append((begin.commit_time - UNIX_EPOCH) // timedelta(microseconds=1))
             for rows in tables:
                 rows.committed = len(rows.messages)
             committed_truncates = len(truncates)

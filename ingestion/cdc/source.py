@@ -179,18 +179,9 @@ def _as_json(relation: Relation, row: tuple | None) -> dict | None:
     if row is None:
         return None
     names, converters = _row_format(relation)
-    out = {}
-    for name, convert, text in zip(names, converters, row, strict=True):
-        if text is UNCHANGED_TOAST:
-            continue
-        if text is None or convert is None:
-            out[name] = text
-        else:
-            try:
-                out[name] = convert(text)
-            except ValueError:  # e.g. 'infinity' timestamps: Bronze's typed column gets null
-                out[name] = text
-    return out
+    return {name: values.json_value(text, convert)
+            for name, convert, text in zip(names, converters, row, strict=True)
+            if text is not UNCHANGED_TOAST}
 
 
 def confirm(conn: psycopg.Connection, slot: str, lsn: int) -> None:

@@ -114,6 +114,17 @@ def json_converter(type_oid: int) -> Callable[[str], object] | None:
     return _CONVERTERS.get(type_oid)
 
 
+def json_value(text: str | None, convert: Callable[[str], object] | None):
+    """A text value as JSON under its type's converter; text the converter rejects (e.g. an
+    'infinity' timestamp) is kept as text, and Bronze's typed column gets null."""
+    if text is None or convert is None:
+        return text
+    try:
+        return convert(text)
+    except ValueError:
+        return text
+
+
 def to_json(text: str | None, type_oid: int):
     if text is None:
         return None
