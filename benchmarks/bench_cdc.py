@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.throwaway_stack import throwaway_stack
-from infra.spark import session
+from infra.engines.spark import session
 from ingestion.cdc.runner import run
 from ingestion.source.seeder import seed
 from ingestion.source.simulator import simulate

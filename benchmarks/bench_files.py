@@ -47,9 +47,11 @@ def write_csv(path: Path, rows: int) -> int:
             price = f"{rng.randint(1, 99999) / 100:.2f}"
             if i % 100 == 0:  # 1% bad rows
                 price, bad = "n/a", bad + 1
-            out.write(f"{i},{rng.randint(1, 13)},{rng.randint(1, 227)},{price},"
-                      f"{rng.choice(('USD', 'EUR', 'GBP'))},2026-{rng.randint(1, 12):02d}-01,"
-                      f"\"line {i}, checked\"\n")
+            out.write(
+                f"{i},{rng.randint(1, 13)},{rng.randint(1, 227)},{price},"
+                f"{rng.choice(('USD', 'EUR', 'GBP'))},2026-{rng.randint(1, 12):02d}-01,"
+                f'"line {i}, checked"\n'
+            )
     return bad
 
 
@@ -62,8 +64,10 @@ def main() -> None:
     path = work / "bench_prices.csv"
     began = time.monotonic()
     bad = write_csv(path, rows)
-    console.print(f"wrote {rows:,} rows ({path.stat().st_size / 1e6:,.0f} MB, {bad:,} bad) in "
-                  f"{time.monotonic() - began:.1f}s")
+    console.print(
+        f"wrote {rows:,} rows ({path.stat().st_size / 1e6:,.0f} MB, {bad:,} bad) in "
+        f"{time.monotonic() - began:.1f}s"
+    )
     with throwaway_stack("files", ["metastore", "sail"]) as settings:
         from ingestion.files.ingest import ingest_files
 
@@ -74,8 +78,14 @@ def main() -> None:
     table = Table(title=f"file ingestion: {rows:,}-row CSV into Bronze", title_justify="left")
     for name in ("rows read", "landed", "quarantined", "wall time", "rows/s", "peak memory"):
         table.add_column(name, justify="right")
-    table.add_row(f"{report.rows_read:,}", f"{report.landed:,}", f"{report.quarantined:,}",
-                  f"{seconds:.1f}s", f"{report.rows_read / seconds:,.0f}", f"{peak_mb:,.0f} MB")
+    table.add_row(
+        f"{report.rows_read:,}",
+        f"{report.landed:,}",
+        f"{report.quarantined:,}",
+        f"{seconds:.1f}s",
+        f"{report.rows_read / seconds:,.0f}",
+        f"{peak_mb:,.0f} MB",
+    )
     console.print(table)
     path.unlink()
 

@@ -37,18 +37,21 @@ def main() -> None:
             for label in ("full (snapshot + full build)", "incremental after a 1% change"):
                 if runs:
                     changes = max(1, report.total_rows // 100)
-                    simulate(settings, pattern="bulk", rate=1e9, duration=3600,
-                             max_events=changes)
+                    simulate(settings, pattern="bulk", rate=1e9, duration=3600, max_events=changes)
                 began = time.monotonic()
                 daily_pipeline()
                 seconds = time.monotonic() - began
                 with get_client(sync_client=True) as client:
                     markdown = client.read_artifacts(
                         artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[REPORT_KEY])),
-                        sort=ArtifactSort.CREATED_DESC, limit=1)[0].data
+                        sort=ArtifactSort.CREATED_DESC,
+                        limit=1,
+                    )[0].data
                 runs.append((label, seconds, _stages(markdown)))
-    table = Table(title=f"daily pipeline at SF {scale} ({report.total_rows:,} source rows)",
-                  title_justify="left")
+    table = Table(
+        title=f"daily pipeline at SF {scale} ({report.total_rows:,} source rows)",
+        title_justify="left",
+    )
     table.add_column("stage")
     for label, _, _ in runs:
         table.add_column(label, justify="right")
@@ -56,8 +59,10 @@ def main() -> None:
         table.add_row(stage, *(f"{r[2].get(stage, 0.0):,.1f} s" for r in runs))
     table.add_row("[bold]wall time[/]", *(f"[bold]{r[1]:,.1f} s[/]" for r in runs))
     console.print(table)
-    console.print(f"incremental / full: {runs[1][1] / runs[0][1]:.1%}; peak memory of this "
-                  f"process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    console.print(
+        f"incremental / full: {runs[1][1] / runs[0][1]:.1%}; peak memory of this "
+        f"process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
+    )
 
 
 def _stages(markdown: str) -> dict[str, float]:

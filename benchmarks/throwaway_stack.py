@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from infra.services import manager
 from infra.settings import Settings
-from infra.stack import manager
 
 PORT_VARS = {
     "postgres": "LAKEPULSE_PG_PORT",
@@ -40,7 +40,7 @@ def throwaway_stack(name: str, services: list[str]) -> Iterator[Settings]:
         manager.up(settings, services)
         yield settings
     finally:
-        from infra.spark import stop_sessions
+        from infra.engines.spark import stop_sessions
 
         stop_sessions()
         manager.down(settings)

@@ -87,7 +87,7 @@ def _context(settings: Settings):
 
 
 def _previous_row_count(spark, settings: Settings, layer: str, check: str) -> int | None:
-    from infra.spark import table_exists
+    from infra.engines.spark import table_exists
 
     if not table_exists(spark, QUALITY_DB, RESULTS_TABLE):
         return None
@@ -117,12 +117,15 @@ def _gx_expectation(spec: ExpectationSpec, previous_rows: int | None):
     class_name = "".join(part.capitalize() for part in spec.type.split("_"))
     expectation_class = getattr(gx.expectations, class_name, None)
     if expectation_class is None or not issubclass(expectation_class, Expectation):
-        from infra.settings import ConfigError
+        from infra.errors import ConfigError
 
         raise ConfigError(f"unknown expectation type {spec.type!r} (not in great_expectations)")
     # the description names the expectation in Data Docs the way the gate reports it
-    return expectation_class(**spec.kwargs, meta={"severity": spec.severity},
-                             description=f"{spec.label} [{spec.severity}]")
+    return expectation_class(
+        **spec.kwargs,
+        meta={"severity": spec.severity},
+        description=f"{spec.label} [{spec.severity}]",
+    )
 
 
 def _observed(result: dict[str, Any]) -> str | None:
@@ -142,62 +145,102 @@ def _validate_check(context, spark, settings: Settings, check: Check, run_id: st
     suite_name = f"{check.layer}.{check.name}"
     suite = gx.ExpectationSuite(name=suite_name)
     needs_baseline = any(s.type == ROW_COUNT_TOLERANCE for s in check.expectations)
-    previous = (_previous_row_count(spark, settings, check.layer, check.name)
-                if needs_baseline else None)
+    previous = (
+        _previous_row_count(spark, settings, check.layer, check.name) if needs_baseline else None
+    )
     labels: list[tuple[str, str]] = []
     for spec in check.expectations:
         expectation = _gx_expectation(spec, previous)
         if expectation is None:
-            outcomes.append(ExpectationOutcome(
-                check=check.name, expectation=spec.label, severity=spec.severity, success=True,
-                observed_value=str(df.count()) if spec.type == ROW_COUNT_TOLERANCE else None,
-                element_count=None, unexpected_count=None, note="first run: baseline recorded",
-            ))
+            outcomes.append(
+                ExpectationOutcome(
+                    check=check.name,
+                    expectation=spec.label,
+                    severity=spec.severity,
+                    success=True,
+                    observed_value=str(df.count()) if spec.type == ROW_COUNT_TOLERANCE else None,
+                    element_count=None,
+                    unexpected_count=None,
+                    note="first run: baseline recorded",
+                )
+            )
             continue
         suite.add_expectation(expectation)
-        labels.append((spec.label if spec.type != ROW_COUNT_TOLERANCE else ROW_COUNT_TOLERANCE,
-                       spec.severity))
+        labels.append(
+            (spec.label if spec.type != ROW_COUNT_TOLERANCE else ROW_COUNT_TOLERANCE, spec.severity)
+        )
     if not labels:
         return outcomes
     suite = context.suites.add_or_update(suite)
     source = context.data_sources.add_or_update_spark(name=DATASOURCE)
     asset = next((a for a in source.assets if a.name == check.name), None) or (
-        source.add_dataframe_asset(name=check.name))
+        source.add_dataframe_asset(name=check.name)
+    )
     batch_def = next((b for b in asset.batch_definitions if b.name == "whole"), None) or (
-        asset.add_batch_definition_whole_dataframe("whole"))
+        asset.add_batch_definition_whole_dataframe("whole")
+    )
     definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite))
-    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name=suite_name, validation_definitions=[definition],
-        result_format={"result_format": "SUMMARY"},
-    ))
-    run = checkpoint.run(batch_parameters={"dataframe": df},
-                         run_id=gx.RunIdentifier(run_name=run_id))
+        gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=suite_name,
+            validation_definitions=[definition],
+            result_format={"result_format": "SUMMARY"},
+        )
+    )
+    run = checkpoint.run(
+        batch_parameters={"dataframe": df}, run_id=gx.RunIdentifier(run_name=run_id)
+    )
     validation = next(iter(run.run_results.values()))
     for (label, severity), item in zip(labels, validation.results, strict=True):
         result = item.result or {}
         if item.exception_info and item.exception_info.get("raised_exception"):
             message = item.exception_info.get("exception_message") or "raised an exception"
-            outcomes.append(ExpectationOutcome(
-                check=check.name, expectation=label, severity=severity, success=False,
-                observed_value=message.splitlines()[0][:300], element_count=None,
-                unexpected_count=None, note="error",
-            ))
+            outcomes.append(
+                ExpectationOutcome(
+                    check=check.name,
+                    expectation=label,
+                    severity=severity,
+                    success=False,
+                    observed_value=message.splitlines()[0][:300],
+                    element_count=None,
+                    unexpected_count=None,
+                    note="error",
+                )
+            )
             continue
-        outcomes.append(ExpectationOutcome(
-            check=check.name, expectation=label, severity=severity, success=bool(item.success),
-            observed_value=_observed(result), element_count=result.get("element_count"),
-            unexpected_count=result.get("unexpected_count"),
-        ))
+        outcomes.append(
+            ExpectationOutcome(
+                check=check.name,
+                expectation=label,
+                severity=severity,
+                success=bool(item.success),
+                observed_value=_observed(result),
+                element_count=result.get("element_count"),
+                unexpected_count=result.get("unexpected_count"),
+            )
+        )
     return outcomes
 
 
 def _record(spark, settings: Settings, decision: GateDecision) -> None:
-    from infra.spark import append_delta
+    from infra.engines.spark import append_delta
 
     rows = [
-        (decision.run_id, decision.layer, o.check, o.expectation, o.severity, o.success,
-         o.observed_value, o.element_count, o.unexpected_count, o.note, decision.checked_at)
+        (
+            decision.run_id,
+            decision.layer,
+            o.check,
+            o.expectation,
+            o.severity,
+            o.success,
+            o.observed_value,
+            o.element_count,
+            o.unexpected_count,
+            o.note,
+            decision.checked_at,
+        )
         for o in decision.outcomes
     ]
     schema = (
@@ -212,9 +255,12 @@ def _record(spark, settings: Settings, decision: GateDecision) -> None:
     ]
     append_delta(
         spark.createDataFrame(
-            scores, "run_id string, layer string, check_name string, score double, "
-            "checked_at timestamp"),
-        settings, QUALITY_DB, SCORES_TABLE,
+            scores,
+            "run_id string, layer string, check_name string, score double, checked_at timestamp",
+        ),
+        settings,
+        QUALITY_DB,
+        SCORES_TABLE,
     )
 
 
@@ -225,13 +271,13 @@ def run_gate(
 
     `suite` replaces `expectations/suites/<layer>.yml` (tests use it).
     """
-    from infra.spark import ensure_database, session
+    from infra.engines.spark import ensure_database, session
 
     began = time.monotonic()
     suite = suite or load_suite(layer)
     checks = [c for c in suite.checks if table is None or table in (c.name, c.table)]
     if table is not None and not checks:
-        from infra.settings import ConfigError
+        from infra.errors import ConfigError
 
         raise ConfigError(f"no {layer} check named {table!r} in expectations/suites/{layer}.yml")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -240,8 +286,9 @@ def run_gate(
     context = _context(settings)
     now = datetime.now(UTC)
     decision = GateDecision(
-        layer=layer, run_id=f"{layer}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", checked_at=now)
-    from infra.spark import table_exists
+        layer=layer, run_id=f"{layer}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", checked_at=now
+    )
+    from infra.engines.spark import table_exists
 
     for check in checks:
         if check.optional and not table_exists(spark, check.layer, check.table or ""):

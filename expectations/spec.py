@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from infra.settings import ConfigError
+from infra.errors import ConfigError
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 LAYERS = ("bronze", "silver", "gold")
@@ -50,8 +50,11 @@ class Check:
     """Skip the check while its table does not exist (datasets fed only by some sources)."""
 
     def sql(self) -> str:
-        base = (self.query.strip().rstrip(";") if self.query
-                else f"select * from {self.layer}.{self.table}")
+        base = (
+            self.query.strip().rstrip(";")
+            if self.query
+            else f"select * from {self.layer}.{self.table}"
+        )
         return f"select * from ({base}) as checked where {self.where}" if self.where else base
 
 
@@ -66,8 +69,9 @@ def _expectation(raw: Any, where: str, key: str | None) -> ExpectationSpec:
         raise ConfigError(f"{where}: each expectation needs a `type` (got {raw!r})")
     kwargs = {k: v for k, v in raw.items() if k not in ("type", "severity")}
     if key is not None:
-        kwargs = {k: v.replace("{key}", key) if isinstance(v, str) else v
-                  for k, v in kwargs.items()}
+        kwargs = {
+            k: v.replace("{key}", key) if isinstance(v, str) else v for k, v in kwargs.items()
+        }
     elif any(isinstance(v, str) and "{key}" in v for v in kwargs.values()):
         raise ConfigError(f"{where}: uses {{key}} but the check has no `key`")
     severity = raw.get("severity", "error")
@@ -111,11 +115,17 @@ def load_suite(layer: str, path: Path | None = None) -> Suite:
         if not raws:
             raise ConfigError(f"{where} ({name}): no expectations")
         specs = tuple(_expectation(r, f"{where} ({name})", entry.get("key")) for r in raws)
-        suite.checks.append(Check(
-            name=name, layer=layer, table=entry.get("table"), query=entry.get("query"),
-            where=entry.get("where"), expectations=specs,
-            optional=bool(entry.get("optional", False)),
-        ))
+        suite.checks.append(
+            Check(
+                name=name,
+                layer=layer,
+                table=entry.get("table"),
+                query=entry.get("query"),
+                where=entry.get("where"),
+                expectations=specs,
+                optional=bool(entry.get("optional", False)),
+            )
+        )
         if suite.checks[-1].optional and not entry.get("table"):
             raise ConfigError(f"{where} ({name}): only a `table` check can be optional")
     return suite

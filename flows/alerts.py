@@ -32,6 +32,7 @@ def notify_failure(flow: str, run_name: str, failure: str, details: str = "") ->
         response.raise_for_status()
     except httpx.HTTPError as exc:
         logging.getLogger(__name__).warning(
-            "failure notification not delivered (%s); check %s", type(exc).__name__, WEBHOOK_ENV)
+            "failure notification not delivered (%s); check %s", type(exc).__name__, WEBHOOK_ENV
+        )
         return False
     return True

@@ -24,7 +24,8 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.dbt_runner import run_dbt
-from infra.settings import ConfigError, Settings
+from infra.errors import ConfigError
+from infra.settings import Settings
 
 REPORT_KEY = "backfill-report"
 
@@ -45,12 +46,23 @@ class BackfillPlan:
         return tuple(extra)
 
     def markdown(self, dry_run: bool) -> str:
-        mode = ("full refresh" if self.full_refresh else
-                f"changes since {self.since}" if self.since else "rebuild")
+        mode = (
+            "full refresh"
+            if self.full_refresh
+            else f"changes since {self.since}"
+            if self.since
+            else "rebuild"
+        )
         head = "would rebuild" if dry_run else "rebuilt"
-        return "\n".join([f"# Backfill ({mode}){' — dry run' if dry_run else ''}", "",
-                          f"Selection `{' '.join(self.selection)}` {head} {len(self.nodes)} "
-                          "node(s):", "", *(f"- {n}" for n in self.nodes)])
+        return "\n".join(
+            [
+                f"# Backfill ({mode}){' — dry run' if dry_run else ''}",
+                "",
+                f"Selection `{' '.join(self.selection)}` {head} {len(self.nodes)} node(s):",
+                "",
+                *(f"- {n}" for n in self.nodes),
+            ]
+        )
 
 
 def check_since(since: str | None) -> None:
@@ -64,40 +76,73 @@ def check_since(since: str | None) -> None:
         raise ConfigError(f"--since {since} is in the future: nothing to replay")
 
 
-def plan(settings: Settings, models: list[str], since: str | None = None,
-         full_refresh: bool = False) -> BackfillPlan:
+def plan(
+    settings: Settings, models: list[str], since: str | None = None, full_refresh: bool = False
+) -> BackfillPlan:
     """The models, snapshots and tests a backfill of `models` (and downstream) would run."""
     if not models:
         raise ConfigError("name at least one model to backfill (e.g. --select stg_wwi__orders)")
     check_since(since)
     selection = [m if m.endswith("+") else f"{m}+" for m in models]
-    listed = run_dbt(["ls", "--select", *selection, "--resource-type", "model", "snapshot",
-                      "test", "--output", "json", "--output-keys", "name resource_type",
-                      "--quiet"], settings, capture=True)
+    listed = run_dbt(
+        [
+            "ls",
+            "--select",
+            *selection,
+            "--resource-type",
+            "model",
+            "snapshot",
+            "test",
+            "--output",
+            "json",
+            "--output-keys",
+            "name resource_type",
+            "--quiet",
+        ],
+        settings,
+        capture=True,
+    )
     found = [json.loads(line) for line in listed.stdout.splitlines() if line.startswith("{")]
     order = {"snapshot": 0, "model": 1, "test": 2}
-    nodes = [f"{n['resource_type']} {n['name']}"
-             for n in sorted(found, key=lambda n: (order[n["resource_type"]], n["name"]))]
+    nodes = [
+        f"{n['resource_type']} {n['name']}"
+        for n in sorted(found, key=lambda n: (order[n["resource_type"]], n["name"]))
+    ]
     if listed.returncode != 0 or not nodes:
-        raise ConfigError(f"selection {' '.join(models)} matches no dbt model: check the "
-                          "names with `lakepulse dbt ls`")
+        raise ConfigError(
+            f"selection {' '.join(models)} matches no dbt model: check the "
+            "names with `lakepulse dbt ls`"
+        )
     return BackfillPlan(selection, nodes, since, full_refresh)
 
 
 @flow(name="backfill", log_prints=True)
-def backfill(models: list[str], since: str | None = None, full_refresh: bool = False,
-             dry_run: bool = False) -> list[str]:
+def backfill(
+    models: list[str], since: str | None = None, full_refresh: bool = False, dry_run: bool = False
+) -> list[str]:
     """Rebuild `models` and their downstream (see the module doc); returns the node names."""
     from flows.pipeline import PipelineReport, build_layer
 
     settings = Settings.from_env()
     chosen = plan(settings, models, since, full_refresh)
     logger = get_run_logger()
-    logger.info("%s %d node(s): %s", "would rebuild" if dry_run else "rebuilding",
-                len(chosen.nodes), ", ".join(chosen.nodes))
-    create_markdown_artifact(key=REPORT_KEY, markdown=chosen.markdown(dry_run),
-                             description="Backfill plan" if dry_run else "Backfill")
+    logger.info(
+        "%s %d node(s): %s",
+        "would rebuild" if dry_run else "rebuilding",
+        len(chosen.nodes),
+        ", ".join(chosen.nodes),
+    )
+    create_markdown_artifact(
+        key=REPORT_KEY,
+        markdown=chosen.markdown(dry_run),
+        description="Backfill plan" if dry_run else "Backfill",
+    )
     if not dry_run:
-        build_layer(settings, "backfill", chosen.selection,
-                    PipelineReport(started_at=datetime.now(UTC)), chosen.args())
+        build_layer(
+            settings,
+            "backfill",
+            chosen.selection,
+            PipelineReport(started_at=datetime.now(UTC)),
+            chosen.args(),
+        )
     return chosen.nodes

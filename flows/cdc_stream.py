@@ -50,19 +50,35 @@ def _beat(settings: Settings, slot: str, stats: StreamStats, logger) -> None:
     except Exception as exc:  # the heartbeat must not stop the capture
         logger.warning("heartbeat could not read the WAL lag: %s", exc)
     stats.heartbeats += 1
-    logger.info("heartbeat: %d events in %d batches, lag %d bytes / %.1f s, %d restart(s)",
-                stats.events, stats.batches, stats.lag_bytes, stats.lag_seconds, stats.restarts)
-    emit_event(event="lakepulse.cdc.heartbeat",
-               resource={"prefect.resource.id": f"lakepulse.cdc.{slot}"},
-               payload={"events": stats.events, "batches": stats.batches,
-                        "lag_bytes": stats.lag_bytes, "lag_seconds": stats.lag_seconds,
-                        "restarts": stats.restarts})
+    logger.info(
+        "heartbeat: %d events in %d batches, lag %d bytes / %.1f s, %d restart(s)",
+        stats.events,
+        stats.batches,
+        stats.lag_bytes,
+        stats.lag_seconds,
+        stats.restarts,
+    )
+    emit_event(
+        event="lakepulse.cdc.heartbeat",
+        resource={"prefect.resource.id": f"lakepulse.cdc.{slot}"},
+        payload={
+            "events": stats.events,
+            "batches": stats.batches,
+            "lag_bytes": stats.lag_bytes,
+            "lag_seconds": stats.lag_seconds,
+            "restarts": stats.restarts,
+        },
+    )
 
 
 @flow(name="cdc_stream", log_prints=True)
-def cdc_stream(run_seconds: float | None = None, heartbeat_seconds: float = 30.0,
-               max_restarts: int = 5, restart_delay_seconds: float = 5.0,
-               slot: str = SLOT) -> dict[str, object]:
+def cdc_stream(
+    run_seconds: float | None = None,
+    heartbeat_seconds: float = 30.0,
+    max_restarts: int = 5,
+    restart_delay_seconds: float = 5.0,
+    slot: str = SLOT,
+) -> dict[str, object]:
     """Follow the WAL into Bronze until `run_seconds` pass (None: until cancelled)."""
     from ingestion.cdc.runner import run
 
@@ -86,25 +102,44 @@ def cdc_stream(run_seconds: float | None = None, heartbeat_seconds: float = 30.0
                 _beat(settings, slot, stats, logger)
 
         try:
-            summary = run(settings, slot=slot, follow=True, max_seconds=remaining,
-                          progress=progress)
+            summary = run(
+                settings, slot=slot, follow=True, max_seconds=remaining, progress=progress
+            )
             stats.events, stats.batches = base[0] + summary.total, base[1] + summary.batches
             failures_in_a_row = 0
         except Exception as exc:
             failures_in_a_row += 1
             stats.restarts += 1
             stats.last_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            logger.warning("capture failed (%s); restart %d/%d in %.0f s", stats.last_error,
-                           failures_in_a_row, max_restarts, restart_delay_seconds)
+            logger.warning(
+                "capture failed (%s); restart %d/%d in %.0f s",
+                stats.last_error,
+                failures_in_a_row,
+                max_restarts,
+                restart_delay_seconds,
+            )
             if failures_in_a_row > max_restarts:
                 raise
             time.sleep(restart_delay_seconds)
             continue
     _beat(settings, slot, stats, logger)
     error = f" (last error: {stats.last_error})" if stats.last_error else ""
-    create_markdown_artifact(key=REPORT_KEY, markdown="\n".join([
-        "# CDC stream", "", f"{stats.events:,} events in {stats.batches:,} batches; "
-        f"{stats.restarts} restart(s){error}; "
-        f"lag at the end {stats.lag_bytes:,} bytes / {stats.lag_seconds:.1f} s."]))
-    return {"events": stats.events, "batches": stats.batches, "restarts": stats.restarts,
-            "lag_bytes": stats.lag_bytes, "heartbeats": stats.heartbeats}
+    create_markdown_artifact(
+        key=REPORT_KEY,
+        markdown="\n".join(
+            [
+                "# CDC stream",
+                "",
+                f"{stats.events:,} events in {stats.batches:,} batches; "
+                f"{stats.restarts} restart(s){error}; "
+                f"lag at the end {stats.lag_bytes:,} bytes / {stats.lag_seconds:.1f} s.",
+            ]
+        ),
+    )
+    return {
+        "events": stats.events,
+        "batches": stats.batches,
+        "restarts": stats.restarts,
+        "lag_bytes": stats.lag_bytes,
+        "heartbeats": stats.heartbeats,
+    }

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from infra.settings import ConfigError, Settings
-from infra.stack import manager
-from infra.stack.errors import StackError
+from infra.errors import ConfigError, ServiceError
+from infra.services import manager
+from infra.settings import Settings
 
 app = typer.Typer(
     help="LakePulse: Postgres CDC and files to Delta, dbt Silver/Gold, quality gates, Prefect.",
@@ -35,18 +35,16 @@ def one_line_errors(func: F) -> F:
     def wrapper(*args: object, **kwargs: object) -> object:
         from pyspark.errors import PySparkException
 
-        from infra.spark import SparkUnavailable, explain_error
-        from ingestion.api.client import ApiError
-        from ingestion.source.db import SourceError
+        from infra.engines.spark import explain_error
+        from infra.errors import ApiError, EngineUnavailable, SourceError
 
         try:
             return func(*args, **kwargs)
-        except (StackError, ConfigError, SparkUnavailable, SourceError, ApiError) as exc:
+        except (ServiceError, ConfigError, EngineUnavailable, SourceError, ApiError) as exc:
             err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
             raise typer.Exit(1) from None
         except PySparkException as exc:
-            err.print(f"[bold red]error:[/] {explain_error(exc)}", soft_wrap=True,
-                      highlight=False)
+            err.print(f"[bold red]error:[/] {explain_error(exc)}", soft_wrap=True, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -134,8 +132,8 @@ def dbt(
     settings = Settings.from_env()
     result = run_dbt(list(ctx.args), settings, target=target)
     if target != "trino" and ctx.args and ctx.args[0] in ("run", "build", "snapshot", "seed"):
+        from infra.engines.spark import session
         from infra.lake_gc import prune_generations
-        from infra.spark import session
 
         for pruned in prune_generations(session(settings), settings):
             console.print(f"removed old table generation {pruned.path} ({pruned.bytes:,} bytes)")
@@ -181,7 +179,11 @@ def seed(
             bar.update(task, advance=1, description=f"loaded {table} ({rows:,} rows)")
 
         report = run_seed(
-            settings, scale=scale, seed=seed, dirty_rate=dirty_rate, replace=replace,
+            settings,
+            scale=scale,
+            seed=seed,
+            dirty_rate=dirty_rate,
+            replace=replace,
             progress=advance,
         )
     table = Table(title=f"seeded SF {scale} (seed {seed})", title_justify="left")
@@ -205,9 +207,7 @@ def simulate(
     pattern: Annotated[str, typer.Option(help="trickle, bulk or burst.")] = "trickle",
     rate: Annotated[float, typer.Option(help="Target row changes per second.")] = 50.0,
     duration: Annotated[float, typer.Option(help="Seconds to run.")] = 10.0,
-    events: Annotated[
-        int | None, typer.Option(help="Stop after this many row changes.")
-    ] = None,
+    events: Annotated[int | None, typer.Option(help="Stop after this many row changes.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the workload.")] = 7,
     schema_change: Annotated[
         bool, typer.Option(help="Add a nullable column to customers and start filling it.")
@@ -220,8 +220,13 @@ def simulate(
     validate(pattern, rate, duration, events)
     with console.status(f"simulating {pattern} at {rate:g} events/s…") as status_line:
         ledger = run_simulate(
-            Settings.from_env(), pattern=pattern, rate=rate, duration=duration,
-            max_events=events, seed=seed, schema_change=schema_change,
+            Settings.from_env(),
+            pattern=pattern,
+            rate=rate,
+            duration=duration,
+            max_events=events,
+            seed=seed,
+            schema_change=schema_change,
             on_commit=lambda lg: status_line.update(
                 f"simulating {pattern}: {lg.events:,} changes in {lg.transactions:,} transactions"
             ),
@@ -252,9 +257,7 @@ def ingest_cdc(
     ] = False,
     follow: Annotated[bool, typer.Option("--follow", help="Keep following the WAL.")] = False,
     slot: Annotated[str, typer.Option(help="Replication slot name.")] = "lakepulse_cdc",
-    batch: Annotated[
-        int, typer.Option(help="Row changes per batch (whole transactions).")
-    ] = 50000,
+    batch: Annotated[int, typer.Option(help="Row changes per batch (whole transactions).")] = 50000,
     seconds: Annotated[
         float | None, typer.Option(help="With --follow: stop after this many seconds.")
     ] = None,
@@ -266,7 +269,10 @@ def ingest_cdc(
         raise ConfigError("choose one of --once (drain and exit) or --follow (keep running)")
     with console.status("capturing…") as line:
         summary = run(
-            Settings.from_env(), slot=slot, follow=follow, batch_changes=batch,
+            Settings.from_env(),
+            slot=slot,
+            follow=follow,
+            batch_changes=batch,
             max_seconds=seconds,
             progress=lambda s: line.update(
                 f"capturing: {s.total:,} events, {s.batches} batches, "
@@ -328,13 +334,22 @@ def ingest_api(
     sources = load_apis()
     unknown = sorted(set(names or []) - set(sources))
     if unknown:
-        raise ConfigError(f"no API source named {', '.join(unknown)}: choose from "
-                          f"{', '.join(sorted(sources)) or 'none'} (ingestion/apis/*.yml)")
+        raise ConfigError(
+            f"no API source named {', '.join(unknown)}: choose from "
+            f"{', '.join(sorted(sources)) or 'none'} (ingestion/apis/*.yml)"
+        )
     reports = []
     for name in names or sorted(n for n, s in sources.items() if s.enabled):
         with console.status(f"pulling {name}…") as line:
-            reports.append(pull(settings, sources[name], progress=lambda n, p, r: line.update(
-                f"pulling {n}: {p} page(s), {r:,} records")))
+            reports.append(
+                pull(
+                    settings,
+                    sources[name],
+                    progress=lambda n, p, r: line.update(
+                        f"pulling {n}: {p} page(s), {r:,} records"
+                    ),
+                )
+            )
         for note in reports[-1].notes:
             console.print(f"{name}: {note}")
     print_summary(reports, console)
@@ -352,16 +367,20 @@ def report(
     home = Settings.from_env().home / "files"
     found = find_reports([home / "archive", home / "rejected", home / "api"], key)
     if not found:
-        raise ConfigError(f"no report for {key!r}: pass a batch id or file name shown by "
-                          "`lakepulse ingest files`")
+        raise ConfigError(
+            f"no report for {key!r}: pass a batch id or file name shown by `lakepulse ingest files`"
+        )
     path = found[0]
     if as_json:
         print(path.read_text(encoding="utf-8"))
         return
     from rich.markdown import Markdown
 
-    console.print(Markdown(path.with_name(
-        path.name.removesuffix(".json") + ".md").read_text(encoding="utf-8")))
+    console.print(
+        Markdown(
+            path.with_name(path.name.removesuffix(".json") + ".md").read_text(encoding="utf-8")
+        )
+    )
     console.print(f"[dim]{path}[/]")
 
 
@@ -404,16 +423,19 @@ def lint(
 def run() -> None:
     """Run the daily pipeline now (CDC, gates, dbt Silver and Gold) and report it in Prefect."""
     from flows.deployments import stack_prefect
-    from flows.pipeline import DbtFailed, GateFailed, daily_pipeline
+    from flows.pipeline import daily_pipeline
+    from infra.errors import DbtRunFailed, QualityGateFailed
 
     settings = Settings.from_env()
     try:
         with stack_prefect(settings):
             rows = daily_pipeline()
-    except (GateFailed, DbtFailed) as exc:
+    except (QualityGateFailed, DbtRunFailed) as exc:
         raise ConfigError(str(exc)) from None
-    console.print("[green]daily pipeline completed[/]: " + ", ".join(
-        f"{layer} {n:,} rows" for layer, n in rows.items()))
+    console.print(
+        "[green]daily pipeline completed[/]: "
+        + ", ".join(f"{layer} {n:,} rows" for layer, n in rows.items())
+    )
     console.print(f"runs and reports: {settings.prefect_ui_url}")
 
 
@@ -434,12 +456,14 @@ def maintain(
     table: Annotated[
         list[str] | None, typer.Option(help="Only this table (layer.table; repeatable).")
     ] = None,
-    dry_run: Annotated[bool, typer.Option(help="Count what vacuum would delete; change nothing.")]
-    = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Count what vacuum would delete; change nothing.")
+    ] = False,
 ) -> None:
     """Compact, Z-order, checkpoint and vacuum the Delta tables (the table_maintenance flow)."""
     from flows.deployments import stack_prefect
-    from flows.maintenance import MaintenanceFailed, table_maintenance
+    from flows.maintenance import table_maintenance
+    from infra.errors import MaintenanceFailed
 
     settings = Settings.from_env()
     failure = None
@@ -447,19 +471,25 @@ def maintain(
         with stack_prefect(settings):
             rows = table_maintenance(tables=table, dry_run=dry_run)
     except MaintenanceFailed as exc:
-        rows, failure = exc.rows, str(exc)
-    result = Table(title="table maintenance" + (" (dry run)" if dry_run else ""),
-                   title_justify="left")
+        rows, failure = exc.results, str(exc)
+    result = Table(
+        title="table maintenance" + (" (dry run)" if dry_run else ""), title_justify="left"
+    )
     for name in ("table", "files before", "files after", "vacuumed", "version"):
         result.add_column(name, justify="left" if name == "table" else "right")
     for row in rows:
-        result.add_row(row["table"], f"{row['disk_files_before']:,}",
-                       f"{row['disk_files_after']:,}", f"{row['vacuumed']:,}",
-                       f"{row['version_before']} → {row['version_after']}")
+        result.add_row(
+            row["table"],
+            f"{row['disk_files_before']:,}",
+            f"{row['disk_files_after']:,}",
+            f"{row['vacuumed']:,}",
+            f"{row['version_before']} → {row['version_after']}",
+        )
     console.print(result)
     if failure:
-        raise ConfigError(failure + ": " + "; ".join(
-            f"{r['table']}: {r['error']}" for r in rows if r["error"]))
+        raise ConfigError(
+            failure + ": " + "; ".join(f"{r['table']}: {r['error']}" for r in rows if r["error"])
+        )
 
 
 @app.command()
@@ -476,15 +506,16 @@ def backfill(
     from flows.backfill import backfill as run_backfill
     from flows.backfill import check_since
     from flows.deployments import stack_prefect
-    from flows.pipeline import DbtFailed, GateFailed
+    from infra.errors import DbtRunFailed, QualityGateFailed
 
     check_since(since)  # before the flow starts: a typo is one line, not a failed run
     settings = Settings.from_env()
     try:
         with stack_prefect(settings):
-            nodes = run_backfill(models=select, since=since, full_refresh=full_refresh,
-                                 dry_run=dry_run)
-    except (GateFailed, DbtFailed) as exc:
+            nodes = run_backfill(
+                models=select, since=since, full_refresh=full_refresh, dry_run=dry_run
+            )
+    except (QualityGateFailed, DbtRunFailed) as exc:
         raise ConfigError(str(exc)) from None
     verb = "would rebuild" if dry_run else "rebuilt"
     console.print(f"{verb} {len(nodes)} node(s):")

@@ -38,7 +38,8 @@ class DemoReport:
 
 def run_demo(settings: Settings, console: Console) -> DemoReport:
     from flows.deployments import stack_prefect
-    from flows.pipeline import DbtFailed, GateFailed, daily_pipeline
+    from flows.pipeline import daily_pipeline
+    from infra.errors import DbtRunFailed, QualityGateFailed
 
     began = time.monotonic()
 
@@ -52,18 +53,21 @@ def run_demo(settings: Settings, console: Console) -> DemoReport:
         console.print(f"[green]✓[/] seeded SF {DEMO_SCALE}: {report.total_rows:,} source rows")
 
     dropped = drop_sample_files(settings)
-    console.print(f"[green]✓[/] {len(dropped)} partner sample file(s) dropped in "
-                  f"{Folders.of(settings).landing}")
+    console.print(
+        f"[green]✓[/] {len(dropped)} partner sample file(s) dropped in "
+        f"{Folders.of(settings).landing}"
+    )
     try:
         with stack_prefect(settings):
             console.print("daily pipeline, first run: CDC + files -> gates -> dbt Silver and Gold")
             daily_pipeline()
-            burst = simulate(settings, pattern="burst", rate=2000, duration=5,
-                             max_events=DEMO_BURST)
+            burst = simulate(
+                settings, pattern="burst", rate=2000, duration=5, max_events=DEMO_BURST
+            )
             console.print(f"[green]✓[/] simulator burst: {burst.events:,} row changes")
             console.print("daily pipeline, second run: only what changed")
             daily_pipeline()
-    except (GateFailed, DbtFailed) as exc:
+    except (QualityGateFailed, DbtRunFailed) as exc:
         console.print(f"[bold red]pipeline failed:[/] {exc}")
         return DemoReport(ok=False, seconds=time.monotonic() - began)
     docs = run_dbt(["docs", "generate"], settings, capture=True)
@@ -84,8 +88,10 @@ def run_demo(settings: Settings, console: Console) -> DemoReport:
     console.print(quality_scores(spark))
     console.print(f"Prefect UI:  {settings.prefect_ui_url}")
     if docs.returncode == 0:
-        console.print(f"dbt docs:    {DBT_PROJECT_DIR / 'target' / 'index.html'} "
-                      "(or `lakepulse dbt docs serve`)")
+        console.print(
+            f"dbt docs:    {DBT_PROJECT_DIR / 'target' / 'index.html'} "
+            "(or `lakepulse dbt docs serve`)"
+        )
     console.print(f"Data Docs:   {docs_index(settings)}")
     console.print(f"Spark:       {settings.spark_remote}")
     seconds = time.monotonic() - began
@@ -115,8 +121,9 @@ def file_batches(spark) -> Table:
     for name in ("dataset", "files", "read", "landed", "quarantined"):
         table.add_column(name, justify="left" if name == "dataset" else "right")
     for row in rows:
-        table.add_row(row["dataset"], *(f"{row[k]:,}" for k in ("files", "read", "landed",
-                                                                  "quarantined")))
+        table.add_row(
+            row["dataset"], *(f"{row[k]:,}" for k in ("files", "read", "landed", "quarantined"))
+        )
     return table
 
 

@@ -47,22 +47,26 @@ def deployments(settings: Settings) -> list:
         daily_pipeline.to_deployment(
             name=DAILY_DEPLOYMENT,
             cron=os.environ.get("LAKEPULSE_DAILY_CRON", DAILY_CRON),
-            concurrency_limit=1, paused=paused,
+            concurrency_limit=1,
+            paused=paused,
             description="CDC drain, files and APIs, quality gates and dbt Silver/Gold builds, "
-                        "with a run report.",
+            "with a run report.",
         ),
         table_maintenance.to_deployment(
             name=MAINTENANCE_DEPLOYMENT,
             cron=os.environ.get("LAKEPULSE_MAINTENANCE_CRON", MAINTENANCE_CRON),
-            concurrency_limit=1, paused=paused,
+            concurrency_limit=1,
+            paused=paused,
             description="delta-rs compaction, Z-order, checkpoints and vacuum of every table.",
         ),
         cdc_stream.to_deployment(
-            name=STREAM_DEPLOYMENT, concurrency_limit=1,
+            name=STREAM_DEPLOYMENT,
+            concurrency_limit=1,
             description="Follow-mode CDC with heartbeat and restarts (start it by hand).",
         ),
         backfill.to_deployment(
-            name=BACKFILL_DEPLOYMENT, concurrency_limit=1,
+            name=BACKFILL_DEPLOYMENT,
+            concurrency_limit=1,
             description="Rebuild chosen models and their downstream (dry_run lists them).",
         ),
     ]
@@ -73,7 +77,7 @@ def wait_for_api(url: str, timeout: float = 180.0) -> None:
     import time
     import urllib.request
 
-    from infra.settings import ConfigError
+    from infra.errors import ConfigError
 
     deadline = time.monotonic() + timeout
     while True:
@@ -84,8 +88,10 @@ def wait_for_api(url: str, timeout: float = 180.0) -> None:
         except OSError:
             pass
         if time.monotonic() > deadline:
-            raise ConfigError(f"the Prefect API at {url} does not answer: run `lakepulse up` "
-                              "or set PREFECT_API_URL")
+            raise ConfigError(
+                f"the Prefect API at {url} does not answer: run `lakepulse up` "
+                "or set PREFECT_API_URL"
+            )
         time.sleep(1)
 
 

@@ -20,18 +20,11 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from infra.settings import ConfigError, Settings, first_problem
+from infra.errors import ConfigError, MaintenanceFailed
+from infra.settings import Settings, first_problem
 
 CONFIG_PATH = Path(__file__).with_name("maintenance.yml")
 REPORT_KEY = "table-maintenance-report"
-
-
-class MaintenanceFailed(RuntimeError):
-    """Some tables could not be maintained; `rows` holds every table's result."""
-
-    def __init__(self, message: str, rows: list[dict]) -> None:
-        super().__init__(message)
-        self.rows = rows
 
 
 class MaintenanceConfig(BaseModel):
@@ -47,8 +40,9 @@ def load_config(path: Path = CONFIG_PATH) -> MaintenanceConfig:
     try:
         return MaintenanceConfig.model_validate(yaml.safe_load(path.read_text()) or {})
     except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"maintenance config {path}: {first_problem(exc)}: fix the file"
-                          ) from None
+        raise ConfigError(
+            f"maintenance config {path}: {first_problem(exc)}: fix the file"
+        ) from None
 
 
 @dataclass
@@ -73,8 +67,14 @@ def _disk_files(path: Path) -> int:
     return sum(1 for p in path.rglob("*.parquet") if "_delta_log" not in p.parts)
 
 
-def maintain_path(table: str, path: str, zorder: list[str], target_mb: int,
-                  retention_hours: int, dry_run: bool = False) -> TableResult:
+def maintain_path(
+    table: str,
+    path: str,
+    zorder: list[str],
+    target_mb: int,
+    retention_hours: int,
+    dry_run: bool = False,
+) -> TableResult:
     """Maintain one Delta table with delta-rs (run in a spawned process)."""
     from deltalake import DeltaTable
 
@@ -85,20 +85,29 @@ def maintain_path(table: str, path: str, zorder: list[str], target_mb: int,
         result.active_files_before = len(dt.file_uris())
         result.disk_files_before = _disk_files(Path(path))
         if dry_run:
-            result.vacuumed = len(dt.vacuum(retention_hours=retention_hours, dry_run=True,
-                                            enforce_retention_duration=False))
+            result.vacuumed = len(
+                dt.vacuum(
+                    retention_hours=retention_hours, dry_run=True, enforce_retention_duration=False
+                )
+            )
         else:
             target = target_mb * 1024 * 1024
-            metrics = (dt.optimize.z_order(zorder, target_size=target) if zorder
-                       else dt.optimize.compact(target_size=target))
+            metrics = (
+                dt.optimize.z_order(zorder, target_size=target)
+                if zorder
+                else dt.optimize.compact(target_size=target)
+            )
             result.compacted_removed = int(metrics.get("numFilesRemoved", 0))
             result.compacted_added = int(metrics.get("numFilesAdded", 0))
             dt = DeltaTable(path)
             dt.create_checkpoint()
             result.checkpoint = True
             # files a version younger than the window needs are kept: time travel holds
-            result.vacuumed = len(dt.vacuum(retention_hours=retention_hours, dry_run=False,
-                                            enforce_retention_duration=False))
+            result.vacuumed = len(
+                dt.vacuum(
+                    retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False
+                )
+            )
             dt = DeltaTable(path)
         result.version_after = dt.version()
         result.active_files_after = len(dt.file_uris())
@@ -110,8 +119,8 @@ def maintain_path(table: str, path: str, zorder: list[str], target_mb: int,
 
 def live_tables(settings: Settings, layers: list[str]) -> dict[str, Path]:
     """`layer.table` -> location of every Delta table the metastore knows (views skipped)."""
+    from infra.engines.spark import session
     from infra.lake_gc import table_locations
-    from infra.spark import session
 
     spark = session(settings)
     tables = {}
@@ -122,25 +131,40 @@ def live_tables(settings: Settings, layers: list[str]) -> dict[str, Path]:
     return tables
 
 
-def maintain(settings: Settings, config: MaintenanceConfig, tables: list[str] | None = None,
-             dry_run: bool = False) -> list[TableResult]:
+def maintain(
+    settings: Settings,
+    config: MaintenanceConfig,
+    tables: list[str] | None = None,
+    dry_run: bool = False,
+) -> list[TableResult]:
     found = live_tables(settings, config.layers)
     unknown = sorted(set(tables or []) - set(found))
     if unknown:
-        raise ConfigError(f"no Delta table {', '.join(unknown)} in the metastore: "
-                          "name tables as layer.table")
+        raise ConfigError(
+            f"no Delta table {', '.join(unknown)} in the metastore: name tables as layer.table"
+        )
     chosen = {t: p for t, p in found.items() if not tables or t in tables}
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-        futures = [pool.submit(maintain_path, table, str(path), config.zorder.get(table, []),
-                               config.target_file_mb, config.time_travel_hours, dry_run)
-                   for table, path in sorted(chosen.items())]
+        futures = [
+            pool.submit(
+                maintain_path,
+                table,
+                str(path),
+                config.zorder.get(table, []),
+                config.target_file_mb,
+                config.time_travel_hours,
+                dry_run,
+            )
+            for table, path in sorted(chosen.items())
+        ]
         return [future.result() for future in futures]
 
 
 @task
-def maintain_tables(settings: Settings, tables: list[str] | None, dry_run: bool
-                    ) -> list[TableResult]:
+def maintain_tables(
+    settings: Settings, tables: list[str] | None, dry_run: bool
+) -> list[TableResult]:
     return maintain(settings, load_config(), tables, dry_run)
 
 
@@ -148,9 +172,13 @@ def report_markdown(results: list[TableResult], config: MaintenanceConfig, dry_r
     before = sum(r.disk_files_before for r in results)
     after = sum(r.disk_files_after for r in results)
     failed = [r for r in results if r.error]
-    lines = [f"# Table maintenance{' (dry run)' if dry_run else ''}", "",
-             f"{len(results)} tables; data files on disk {before:,} → {after:,}; time travel "
-             f"kept for {config.time_travel_hours} h.", ""]
+    lines = [
+        f"# Table maintenance{' (dry run)' if dry_run else ''}",
+        "",
+        f"{len(results)} tables; data files on disk {before:,} → {after:,}; time travel "
+        f"kept for {config.time_travel_hours} h.",
+        "",
+    ]
     if failed:
         lines += ["## Failed", "", *(f"- {r.table}: {r.error}" for r in failed), ""]
     return "\n".join(lines)
@@ -164,14 +192,22 @@ def table_maintenance(tables: list[str] | None = None, dry_run: bool = False) ->
     results = maintain_tables(settings, tables, dry_run)
     logger = get_run_logger()
     for r in results:
-        logger.info("%s: files %d -> %d, vacuumed %d%s", r.table, r.disk_files_before,
-                    r.disk_files_after, r.vacuumed, f", error {r.error}" if r.error else "")
+        logger.info(
+            "%s: files %d -> %d, vacuumed %d%s",
+            r.table,
+            r.disk_files_before,
+            r.disk_files_after,
+            r.vacuumed,
+            f", error {r.error}" if r.error else "",
+        )
     rows = [asdict(r) for r in results]
     create_table_artifact(key=REPORT_KEY, table=rows, description="Files before/after per table")
-    create_markdown_artifact(key=f"{REPORT_KEY}-summary",
-                             markdown=report_markdown(results, config, dry_run))
+    create_markdown_artifact(
+        key=f"{REPORT_KEY}-summary", markdown=report_markdown(results, config, dry_run)
+    )
     failed = [r.table for r in results if r.error]
     if failed:
-        raise MaintenanceFailed(f"maintenance failed for {', '.join(failed)} (see the "
-                                "report)", rows)
+        raise MaintenanceFailed(
+            f"maintenance failed for {', '.join(failed)} (see the report)", results=rows
+        )
     return rows

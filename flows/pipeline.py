@@ -22,20 +22,13 @@ from prefect.runtime import flow_run
 from expectations.gate import GateDecision, run_gate
 from flows.alerts import notify_failure
 from flows.dbt_runner import DBT_PROJECT_DIR, dbt_env
+from infra.errors import DbtRunFailed, QualityGateFailed
 from infra.settings import Settings
 
 SILVER_SELECTION = ["path:models/staging", "path:models/intermediate", "path:snapshots"]
 GOLD_SELECTION = ["path:models/marts", "path:tests"]
 REPORT_KEY = "daily-pipeline-report"
 STATUS_KEY = "daily-pipeline-dbt-nodes"
-
-
-class GateFailed(RuntimeError):
-    """A layer's quality gate failed: promotion stops here."""
-
-
-class DbtFailed(RuntimeError):
-    """A dbt node failed: its downstream nodes were skipped."""
 
 
 @dataclass
@@ -53,43 +46,69 @@ class PipelineReport:
 
     def markdown(self) -> str:
         verdict = "failed" if self.failure else "completed"
-        lines = [f"# Daily pipeline {verdict}", "",
-                 f"Started {self.started_at:%Y-%m-%d %H:%M:%S} UTC, took {self.seconds:.1f} s.", ""]
+        lines = [
+            f"# Daily pipeline {verdict}",
+            "",
+            f"Started {self.started_at:%Y-%m-%d %H:%M:%S} UTC, took {self.seconds:.1f} s.",
+            "",
+        ]
         if self.failure:
             lines += [f"**Failure:** {self.failure}", ""]
-        lines += ["## Rows ingested (CDC events into Bronze)", "",
-                  "| table | events |", "|---|---:|"]
+        lines += [
+            "## Rows ingested (CDC events into Bronze)",
+            "",
+            "| table | events |",
+            "|---|---:|",
+        ]
         captured = [f"| {t} | {n:,} |" for t, n in sorted(self.captured.items())]
         lines += captured or ["| (none) | 0 |"]
         lines += ["", "## Files and API pulls into Bronze", ""]
         if self.batches:
-            lines += ["| source | dataset | status | read | landed | quarantined |",
-                      "|---|---|---|---:|---:|---:|"]
-            lines += [f"| {b['source']} | {b['dataset']} | {b['status']} | {b['rows_read']:,} | "
-                      f"{b['landed']:,} | {b['quarantined']:,} |" for b in self.batches]
+            lines += [
+                "| source | dataset | status | read | landed | quarantined |",
+                "|---|---|---|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {b['source']} | {b['dataset']} | {b['status']} | {b['rows_read']:,} | "
+                f"{b['landed']:,} | {b['quarantined']:,} |"
+                for b in self.batches
+            ]
         else:
             lines.append("(no files landed, no API source enabled)")
         lines += ["", "## Rows per layer", "", "| layer | rows |", "|---|---:|"]
         lines += [f"| {layer} | {n:,} |" for layer, n in self.layer_rows.items()]
-        lines += ["", "## Quality gates", "",
-                  "| layer | result | expectations | failed | warnings | Data Docs |",
-                  "|---|---|---:|---:|---:|---|"]
+        lines += [
+            "",
+            "## Quality gates",
+            "",
+            "| layer | result | expectations | failed | warnings | Data Docs |",
+            "|---|---|---:|---:|---:|---|",
+        ]
         for gate in self.gates:
             docs = f"file://{gate.docs_index}" if gate.docs_index else ""
-            lines.append(f"| {gate.layer} | {'passed' if gate.passed else 'FAILED'} | "
-                         f"{len(gate.outcomes)} | {len(gate.failures)} | {len(gate.warnings)} | "
-                         f"{docs} |")
+            lines.append(
+                f"| {gate.layer} | {'passed' if gate.passed else 'FAILED'} | "
+                f"{len(gate.outcomes)} | {len(gate.failures)} | {len(gate.warnings)} | "
+                f"{docs} |"
+            )
             lines += [f"|  | ✗ {f.check}: {f.expectation} |  |  |  |  |" for f in gate.failures]
         if self.freshness_seconds is not None:
-            lines += ["", f"Data freshness (newest source commit to Gold): "
-                          f"{self.freshness_seconds:,.0f} s"]
+            lines += [
+                "",
+                f"Data freshness (newest source commit to Gold): {self.freshness_seconds:,.0f} s",
+            ]
         if self.stages:
             lines += ["", "## Stage timings", "", "| stage | seconds |", "|---|---:|"]
             lines += [f"| {stage} | {sec:,.1f} |" for stage, sec in self.stages.items()]
         slow = sorted(self.nodes, key=lambda n: -float(n["seconds"]))[:10]
         if slow:
-            lines += ["", "## Slowest dbt nodes", "",
-                      "| node | status | seconds |", "|---|---|---:|"]
+            lines += [
+                "",
+                "## Slowest dbt nodes",
+                "",
+                "| node | status | seconds |",
+                "|---|---|---:|",
+            ]
             lines += [f"| {n['node']} | {n['status']} | {n['seconds']} |" for n in slow]
         return "\n".join(lines)
 
@@ -97,7 +116,7 @@ class PipelineReport:
 @task(retries=3, retry_delay_seconds=10)
 def check_sources(settings: Settings) -> None:
     """Postgres reachable with logical decoding and the publication; Sail answering."""
-    from infra.spark import session
+    from infra.engines.spark import session
     from ingestion.cdc.source import check_source
     from ingestion.source.db import connect
 
@@ -126,9 +145,17 @@ def ingest_batches(settings: Settings) -> list[dict[str, object]]:
 
     reports = ingest_files(settings)
     reports += [pull(settings, source) for source in load_apis().values() if source.enabled]
-    return [{"source": r.source, "dataset": r.dataset, "status": r.status,
-             "rows_read": r.rows_read, "landed": r.landed, "quarantined": r.quarantined}
-            for r in reports]
+    return [
+        {
+            "source": r.source,
+            "dataset": r.dataset,
+            "status": r.status,
+            "rows_read": r.rows_read,
+            "landed": r.landed,
+            "quarantined": r.quarantined,
+        }
+        for r in reports
+    ]
 
 
 @task
@@ -137,45 +164,53 @@ def quality_gate(settings: Settings, layer: str) -> GateDecision:
 
 
 def build_layer(
-    settings: Settings, layer: str, selection: list[str], report: PipelineReport,
+    settings: Settings,
+    layer: str,
+    selection: list[str],
+    report: PipelineReport,
     extra_args: tuple[str, ...] = (),
 ) -> None:
     """dbt build of a layer, one Prefect task per node (prefect-dbt's runner).
 
-    Failed dbt data tests are part of the layer's gate (GateFailed); a failed
-    model or snapshot is a build failure (DbtFailed).
+    Failed dbt data tests are part of the layer's gate (QualityGateFailed); a failed
+    model or snapshot is a build failure (DbtRunFailed).
     """
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
+    from infra.engines.spark import session
     from infra.lake_gc import prune_generations
-    from infra.spark import session
 
     os.environ.update(dbt_env(settings, "local"))
     runner = PrefectDbtRunner(
-        settings=PrefectDbtSettings(project_dir=DBT_PROJECT_DIR,
-                                    profiles_dir=DBT_PROJECT_DIR.parent / "profiles"),
+        settings=PrefectDbtSettings(
+            project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR.parent / "profiles"
+        ),
         raise_on_failure=False,
     )
-    result = runner.invoke(["build", "--select", *selection, "--indirect-selection", "cautious",
-                            *extra_args])
+    result = runner.invoke(
+        ["build", "--select", *selection, "--indirect-selection", "cautious", *extra_args]
+    )
     failed_tests, failed_nodes = [], []
     for node in getattr(result.result, "results", None) or []:
         status = str(node.status)
-        report.nodes.append({"node": node.node.name, "status": status,
-                             "seconds": f"{node.execution_time:.2f}"})
+        report.nodes.append(
+            {"node": node.node.name, "status": status, "seconds": f"{node.execution_time:.2f}"}
+        )
         if status in ("error", "fail"):
             is_test = str(node.node.resource_type).endswith("test")
             (failed_tests if is_test else failed_nodes).append(node.node.name)
     prune_generations(session(settings), settings)
     if failed_nodes or (not result.success and not failed_tests):
-        raise DbtFailed(f"dbt failed at {', '.join(failed_nodes) or 'an unknown node'}")
+        raise DbtRunFailed(f"dbt failed at {', '.join(failed_nodes) or 'an unknown node'}")
     if failed_tests:
-        raise GateFailed(f"{layer} gate failed (dbt tests: {', '.join(failed_tests)}); "
-                         "later layers were not built")
+        raise QualityGateFailed(
+            f"{layer} gate failed (dbt tests: {', '.join(failed_tests)}); "
+            "later layers were not built"
+        )
 
 
 def _layer_rows(settings: Settings) -> dict[str, int]:
-    from infra.spark import session
+    from infra.engines.spark import session
 
     spark = session(settings)
     counts = {}
@@ -189,20 +224,27 @@ def _layer_rows(settings: Settings) -> dict[str, int]:
 
 
 def _freshness(settings: Settings) -> float | None:
-    from infra.spark import session
+    from infra.engines.spark import session
 
-    row = session(settings).sql(
-        "select cast(current_timestamp() as double) - cast(max(_cdc_committed_at) as double) s "
-        "from silver.stg_wwi__orders").collect()[0]
+    row = (
+        session(settings)
+        .sql(
+            "select cast(current_timestamp() as double) - cast(max(_cdc_committed_at) as double) s "
+            "from silver.stg_wwi__orders"
+        )
+        .collect()[0]
+    )
     return row["s"]
 
 
 def _publish(report: PipelineReport) -> None:
-    create_markdown_artifact(key=REPORT_KEY, markdown=report.markdown(),
-                             description="Daily pipeline run report")
+    create_markdown_artifact(
+        key=REPORT_KEY, markdown=report.markdown(), description="Daily pipeline run report"
+    )
     if report.nodes:
-        create_table_artifact(key=STATUS_KEY, table=report.nodes,
-                              description="dbt node status and timing")
+        create_table_artifact(
+            key=STATUS_KEY, table=report.nodes, description="dbt node status and timing"
+        )
 
 
 @flow(name="daily_pipeline", log_prints=True)
@@ -212,6 +254,7 @@ def daily_pipeline() -> dict[str, int]:
     logger = get_run_logger()
     report = PipelineReport(started_at=datetime.now(UTC))
     began = time.monotonic()
+
     def stage(name: str, began_at: float) -> None:
         report.stages[name] = time.monotonic() - began_at
 
@@ -223,8 +266,11 @@ def daily_pipeline() -> dict[str, int]:
         mark = time.monotonic()
         report.batches = ingest_batches(settings)
         stage("files and APIs", mark)
-        for layer, selection in (("bronze", None), ("silver", SILVER_SELECTION),
-                                 ("gold", GOLD_SELECTION)):
+        for layer, selection in (
+            ("bronze", None),
+            ("silver", SILVER_SELECTION),
+            ("gold", GOLD_SELECTION),
+        ):
             if selection:
                 logger.info("building %s", layer)
                 mark = time.monotonic()
@@ -236,7 +282,9 @@ def daily_pipeline() -> dict[str, int]:
             report.gates.append(decision)
             if not decision.passed:
                 names = "; ".join(f"{f.check}: {f.expectation}" for f in decision.failures)
-                raise GateFailed(f"{layer} gate failed ({names}); later layers were not built")
+                raise QualityGateFailed(
+                    f"{layer} gate failed ({names}); later layers were not built"
+                )
         report.freshness_seconds = _freshness(settings)
     except Exception as exc:
         report.failure = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

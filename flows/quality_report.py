@@ -16,8 +16,11 @@ def print_decision(decision: GateDecision, console: Console) -> None:
     table.add_column("result")
     table.add_column("observed", overflow="fold", max_width=40)
     for outcome in decision.outcomes:
-        mark = "[green]pass[/]" if outcome.success else (
-            "[red]FAIL[/]" if outcome.severity == "error" else "[yellow]warn[/]")
+        mark = (
+            "[green]pass[/]"
+            if outcome.success
+            else ("[red]FAIL[/]" if outcome.severity == "error" else "[yellow]warn[/]")
+        )
         observed = outcome.observed_value or ""
         if outcome.unexpected_count:
             observed = f"{outcome.unexpected_count:,} unexpected; {observed}".rstrip("; ")

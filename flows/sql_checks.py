@@ -83,7 +83,8 @@ def sqlfluff_lint(settings: Settings, dialect: str, paths: list[str] | None = No
             return 1
         argv += ["--config", str(REPO_ROOT / ".sqlfluff-trino")]
         paths = paths or [  # models only: dbt's generic tests compile into <yml name>/ folders
-            str(p) for p in compiled.compiled
+            str(p)
+            for p in compiled.compiled
             if "/models/" in str(p) and not p.parent.name.endswith(".yml")
         ]
     elif dialect != "sparksql":

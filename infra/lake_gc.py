@@ -60,8 +60,11 @@ def prune_generations(spark: SparkSession, settings: Settings) -> list[Pruned]:
             if not model_dir.is_dir():
                 continue
             for generation in model_dir.iterdir():
-                if generation.is_dir() and GENERATION.match(generation.name) \
-                        and generation not in live:
+                if (
+                    generation.is_dir()
+                    and GENERATION.match(generation.name)
+                    and generation not in live
+                ):
                     size = sum(f.stat().st_size for f in generation.rglob("*") if f.is_file())
                     shutil.rmtree(generation)
                     pruned.append(Pruned(generation, size))

@@ -10,11 +10,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.errors import ConfigError
+
 DEFAULT_HOME = ".lakepulse"
-
-
-class ConfigError(ValueError):
-    """A setting is invalid; the message names the setting and the fix."""
 
 
 def first_problem(exc: Exception) -> str:

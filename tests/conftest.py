@@ -21,15 +21,25 @@ def stack_env_vars() -> Iterator[dict[str, str]]:
     os.environ.update({k: v for k, v in env.items() if k.startswith("LAKEPULSE_")})
     # the deployments server is tested on its own stack (test_stack); tests that serve
     # flows start `lakepulse deploy` with the environment they need
-    result = run_cli("up", "--only", "postgres", "--only", "metastore", "--only", "sail",
-                     "--only", "prefect", env=env)
+    result = run_cli(
+        "up",
+        "--only",
+        "postgres",
+        "--only",
+        "metastore",
+        "--only",
+        "sail",
+        "--only",
+        "prefect",
+        env=env,
+    )
     if result.returncode != 0:
         run_cli("down", env=env)
         pytest.fail(f"lakepulse up failed:\n{result.stdout}\n{result.stderr}")
     try:
         yield env
     finally:
-        from infra.spark import stop_sessions
+        from infra.engines.spark import stop_sessions
 
         stop_sessions()  # while Sail still answers: no client retries at exit
         run_cli("down", env=env)
@@ -46,7 +56,7 @@ def settings(stack_env_vars: dict[str, str]) -> Settings:
 
 @pytest.fixture(scope="session")
 def spark(settings: Settings):
-    from infra.spark import session
+    from infra.engines.spark import session
 
     return session(settings)
 

@@ -70,7 +70,7 @@ def run_cli_in_process_as(
     from rich.console import Console
     from rich.table import Table
 
-    import infra.spark  # noqa: F401  (imported by the CLI's error handler)
+    import infra.engines.spark  # noqa: F401  (imported by the CLI's error handler)
     from flows.cli import app
 
     Console(file=io.StringIO()).print(Table("x"), "[red]warm[/]")  # load lazy imports now

@@ -10,14 +10,11 @@ from urllib.parse import urljoin
 
 import httpx
 
+from infra.errors import ApiError
 from ingestion.api.config import ApiSource
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_PAGES = 100_000
-
-
-class ApiError(RuntimeError):
-    """The API cannot be read; the message names the cause and the fix."""
 
 
 @dataclass
@@ -65,8 +62,14 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _get(client: httpx.Client, source: ApiSource, url: str, params: dict[str, str],
-         throttle: _Throttle, stats: FetchStats) -> httpx.Response:
+def _get(
+    client: httpx.Client,
+    source: ApiSource,
+    url: str,
+    params: dict[str, str],
+    throttle: _Throttle,
+    stats: FetchStats,
+) -> httpx.Response:
     policy = source.retries
     problem = ""
     for attempt in range(policy.attempts):
@@ -80,10 +83,15 @@ def _get(client: httpx.Client, source: ApiSource, url: str, params: dict[str, st
             if response.status_code < 400:
                 return response
             if response.status_code not in RETRY_STATUS:
-                hint = ("check the token in the auth.env variable"
-                        if response.status_code in (401, 403) else "check the source's url/params")
-                raise ApiError(f"GET {response.url} answered {response.status_code} "
-                               f"{response.reason_phrase}: {hint}")
+                hint = (
+                    "check the token in the auth.env variable"
+                    if response.status_code in (401, 403)
+                    else "check the source's url/params"
+                )
+                raise ApiError(
+                    f"GET {response.url} answered {response.status_code} "
+                    f"{response.reason_phrase}: {hint}"
+                )
             problem, delay = f"HTTP {response.status_code}", _retry_after(response)
         stats.retries[problem.split(":")[0]] = stats.retries.get(problem.split(":")[0], 0) + 1
         if attempt + 1 == policy.attempts:
@@ -93,12 +101,18 @@ def _get(client: httpx.Client, source: ApiSource, url: str, params: dict[str, st
             delay *= 0.5 + random.random() / 2  # jitter
         stats.waited_seconds += delay
         time.sleep(delay)
-    raise ApiError(f"GET {url} failed {policy.attempts} times (last: {problem}): the API is "
-                   "unavailable; rerun later (nothing was written)")
+    raise ApiError(
+        f"GET {url} failed {policy.attempts} times (last: {problem}): the API is "
+        "unavailable; rerun later (nothing was written)"
+    )
 
 
-def pages(source: ApiSource, watermark: str | None, stats: FetchStats,
-          headers: dict[str, str] | None = None) -> Iterator[Page]:
+def pages(
+    source: ApiSource,
+    watermark: str | None,
+    stats: FetchStats,
+    headers: dict[str, str] | None = None,
+) -> Iterator[Page]:
     """Every page of records after the watermark, in the order the API serves them."""
     paging = source.pagination
     params = dict(source.params)
@@ -111,8 +125,9 @@ def pages(source: ApiSource, watermark: str | None, stats: FetchStats,
     url = source.url
     throttle = _Throttle(source.rate_limit)
     seen: set[str] = set()
-    with httpx.Client(timeout=source.timeout_seconds, headers=headers or {},
-                      follow_redirects=True) as client:
+    with httpx.Client(
+        timeout=source.timeout_seconds, headers=headers or {}, follow_redirects=True
+    ) as client:
         while True:
             response = _get(client, source, url, params, throttle, stats)
             try:
@@ -121,15 +136,19 @@ def pages(source: ApiSource, watermark: str | None, stats: FetchStats,
                 raise ApiError(f"GET {response.url} did not answer JSON: check the url") from None
             records = dig(body, source.records)
             if not isinstance(records, list):
-                raise ApiError(f"GET {response.url}: no record list at {source.records!r} in "
-                               "the response: fix `records` in the source's YAML")
+                raise ApiError(
+                    f"GET {response.url}: no record list at {source.records!r} in "
+                    "the response: fix `records` in the source's YAML"
+                )
             stats.pages += 1
             yield Page(str(response.url), records)
             if paging.type == "none" or not records:
                 return
             if stats.pages >= MAX_PAGES:
-                raise ApiError(f"{source.url}: more than {MAX_PAGES:,} pages: check the "
-                               "pagination settings (the API may ignore the page parameter)")
+                raise ApiError(
+                    f"{source.url}: more than {MAX_PAGES:,} pages: check the "
+                    "pagination settings (the API may ignore the page parameter)"
+                )
             if paging.type == "page":
                 # only an empty page ends: a server may cap the page size below ours
                 params[paging.page_param] = str(int(params[paging.page_param]) + 1)
@@ -148,6 +167,8 @@ def pages(source: ApiSource, watermark: str | None, stats: FetchStats,
                 url, params = urljoin(str(response.url), str(link)), {}
                 position = url
             if position in seen:
-                raise ApiError(f"{source.url}: the API served {position} twice: its pagination "
-                               "loops; nothing was written")
+                raise ApiError(
+                    f"{source.url}: the API served {position} twice: its pagination "
+                    "loops; nothing was written"
+                )
             seen.add(position)

@@ -15,7 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from infra.settings import ConfigError, first_problem
+from infra.errors import ConfigError
+from infra.settings import first_problem
 from ingestion.files.contract import Column, Contract
 
 APIS_DIR = Path(__file__).resolve().parents[1] / "apis"
@@ -100,9 +101,13 @@ class ApiSource(BaseModel):
 
     @property
     def contract(self) -> Contract:
-        return Contract(name=self.name, source=self.source, format="json",
-                        primary_key=self.primary_key,
-                        columns=[c.model_copy() for c in self.columns])
+        return Contract(
+            name=self.name,
+            source=self.source,
+            format="json",
+            primary_key=self.primary_key,
+            columns=[c.model_copy() for c in self.columns],
+        )
 
 
 def load_api(path: Path) -> ApiSource:

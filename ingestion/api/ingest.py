@@ -19,8 +19,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from infra.engines.spark import table_exists
 from infra.settings import Settings
-from infra.spark import table_exists
 from ingestion.api.client import FetchStats, pages
 from ingestion.api.config import ApiSource
 from ingestion.bronze.records import DATABASE, Origin, RecordStore, ingest_lock
@@ -36,8 +36,7 @@ def reports_dir(settings: Settings) -> Path:
 
 def watermark(store: RecordStore, source: ApiSource) -> str | None:
     """The newest incremental value in Bronze, as the API expects it (ISO-8601)."""
-    if source.incremental is None or not table_exists(store.spark, DATABASE,
-                                                       source.contract.table):
+    if source.incremental is None or not table_exists(store.spark, DATABASE, source.contract.table):
         return None
     field = source.incremental.field
     value = store.spark.sql(
@@ -52,8 +51,9 @@ def watermark(store: RecordStore, source: ApiSource) -> str | None:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _keys_at(store: RecordStore, source: ApiSource, mark: str | None
-             ) -> tuple[object, set[tuple[object, ...]]]:
+def _keys_at(
+    store: RecordStore, source: ApiSource, mark: str | None
+) -> tuple[object, set[tuple[object, ...]]]:
     """The typed watermark and the primary keys Bronze already holds at exactly it."""
     if mark is None or source.incremental is None or not source.primary_key:
         return None, set()
@@ -62,15 +62,18 @@ def _keys_at(store: RecordStore, source: ApiSource, mark: str | None
     from pyspark.sql import functions as F
 
     typed = coerce(column, mark)
-    rows = (store.spark.table(f"{DATABASE}.{source.contract.table}")
-            .where(F.col(column.name) == F.lit(typed))
-            .select(*source.primary_key).collect())
+    rows = (
+        store.spark.table(f"{DATABASE}.{source.contract.table}")
+        .where(F.col(column.name) == F.lit(typed))
+        .select(*source.primary_key)
+        .collect()
+    )
     return typed, {tuple(row) for row in rows}
 
 
 def pull(settings: Settings, source: ApiSource, progress=None) -> IngestReport:
     """One incremental pull of an API source into Bronze (see the module doc)."""
-    from infra.spark import session
+    from infra.engines.spark import session
 
     started = time.perf_counter()
     headers = source.auth.headers(source.name) if source.auth else {}  # fails fast
@@ -79,8 +82,14 @@ def pull(settings: Settings, source: ApiSource, progress=None) -> IngestReport:
         return _pull(settings, source, store, headers, progress, started)
 
 
-def _pull(settings: Settings, source: ApiSource, store: RecordStore,
-          headers: dict[str, str], progress, started: float) -> IngestReport:
+def _pull(
+    settings: Settings,
+    source: ApiSource,
+    store: RecordStore,
+    headers: dict[str, str],
+    progress,
+    started: float,
+) -> IngestReport:
     contract = source.contract
     now = datetime.now(UTC)
     for _, stale in store.interrupted(contract.name):
@@ -88,9 +97,16 @@ def _pull(settings: Settings, source: ApiSource, store: RecordStore,
     mark = watermark(store, source)
     pull_id = hashlib.sha256(f"{contract.table}|{mark}|{now.isoformat()}".encode()).hexdigest()
     batch = batch_id(pull_id, now)
-    report = IngestReport(batch_id=batch, dataset=contract.name, table=contract.table,
-                          source=source.url, sha256=pull_id, format="json api",
-                          encoding="utf-8", started_at=now.isoformat(timespec="seconds"))
+    report = IngestReport(
+        batch_id=batch,
+        dataset=contract.name,
+        table=contract.table,
+        source=source.url,
+        sha256=pull_id,
+        format="json api",
+        encoding="utf-8",
+        started_at=now.isoformat(timespec="seconds"),
+    )
     report.notes.append(f"watermark before the pull: {mark or 'none (full load)'}")
     mark_value, existing = _keys_at(store, source, mark)
     field = source.incremental.field if source.incremental else None
@@ -110,8 +126,12 @@ def _pull(settings: Settings, source: ApiSource, store: RecordStore,
             else:
                 typed, reasons = validate(contract, record)
             key = tuple(typed.get(k) for k in contract.primary_key)
-            if (not reasons and field is not None and typed.get(field) == mark_value
-                    and key in existing):
+            if (
+                not reasons
+                and field is not None
+                and typed.get(field) == mark_value
+                and key in existing
+            ):
                 skipped += 1  # this very version is in Bronze already (a >= filter)
                 continue
             report.rows_read += 1
@@ -134,17 +154,26 @@ def _pull(settings: Settings, source: ApiSource, store: RecordStore,
     store.log(origin, "started")
     store.append_rows(contract, origin, rows)
     store.append_quarantine(origin, quarantine)
-    report.notes.append(f"{stats.pages} page(s), {stats.requests} request(s), retries: "
-                        + (", ".join(f"{k} x{v}" for k, v in stats.retries.items()) or "none")
-                        + f", {stats.waited_seconds:.1f}s waiting (rate limit and backoff)")
+    report.notes.append(
+        f"{stats.pages} page(s), {stats.requests} request(s), retries: "
+        + (", ".join(f"{k} x{v}" for k, v in stats.retries.items()) or "none")
+        + f", {stats.waited_seconds:.1f}s waiting (rate limit and backoff)"
+    )
     if skipped:
-        report.notes.append(f"{skipped} record(s) at the watermark were already in Bronze "
-                            "(skipped, not duplicated)")
+        report.notes.append(
+            f"{skipped} record(s) at the watermark were already in Bronze (skipped, not duplicated)"
+        )
     report.seconds = time.perf_counter() - started
     folder = reports_dir(settings) / contract.name / batch
     path = report.save(folder, "pull")
-    store.log(origin, "landed", rows_read=report.rows_read, landed=report.landed,
-              quarantined=report.quarantined, report=str(path))
+    store.log(
+        origin,
+        "landed",
+        rows_read=report.rows_read,
+        landed=report.landed,
+        quarantined=report.quarantined,
+        report=str(path),
+    )
     report.notes.append(f"watermark after the pull: {watermark(store, source) or 'none'}")
     report.save(folder, "pull")
     return report

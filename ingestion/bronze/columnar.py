@@ -57,8 +57,15 @@ class Unsupported(Exception):
     """Row messages this path does not parse (unchanged TOAST values, binary columns)."""
 
 
-def prepare(writer: BronzeWriter, rows: TableRows, txs: Transactions, batch_id: str, *,
-            target: Relation | None = None, now: datetime | None = None) -> Prepared:
+def prepare(
+    writer: BronzeWriter,
+    rows: TableRows,
+    txs: Transactions,
+    batch_id: str,
+    *,
+    target: Relation | None = None,
+    now: datetime | None = None,
+) -> Prepared:
     """The Arrow table of one table version's row messages not yet in Bronze, laid out for
     `target` (the table's latest version in the batch; default: this one)."""
     relation = rows.relation
@@ -70,8 +77,9 @@ def prepare(writer: BronzeWriter, rows: TableRows, txs: Transactions, batch_id: 
     all_lsn = lsns[all_tx]
     # streamed changes are (lsn, 1): keep those above the mark
     picked = np.flatnonzero((all_lsn > mark[0]) | ((all_lsn == mark[0]) & (mark[1] < 1)))
-    messages = (rows.messages if len(picked) == len(all_tx)
-                else [rows.messages[i] for i in picked.tolist()])
+    messages = (
+        rows.messages if len(picked) == len(all_tx) else [rows.messages[i] for i in picked.tolist()]
+    )
     if not messages:
         return Prepared(table, None, Counter(), mark, False)
     try:
@@ -84,18 +92,40 @@ def prepare(writer: BronzeWriter, rows: TableRows, txs: Transactions, batch_id: 
     image_texts = [parsed.image_texts(i) for i in range(len(relation.columns))]
     before, after = _images(relation, parsed, image_texts, ops)
     rows_table, adds_columns = _assemble(
-        writer, target, relation, image_texts, _Meta(
-            ops, before, after, xids[tx], lsn, commit_us[tx],
-            np.asarray(rows.seq, np.int64)[picked], np.asarray(rows.order, np.int64)[picked],
-            "false"),
-        batch_id, now or datetime.now(UTC))
+        writer,
+        target,
+        relation,
+        image_texts,
+        _Meta(
+            ops,
+            before,
+            after,
+            xids[tx],
+            lsn,
+            commit_us[tx],
+            np.asarray(rows.seq, np.int64)[picked],
+            np.asarray(rows.order, np.int64)[picked],
+            "false",
+        ),
+        batch_id,
+        now or datetime.now(UTC),
+    )
     written = Counter(dict(zip("cud", np.bincount(op_index, minlength=3).tolist(), strict=True)))
     return Prepared(table, rows_table, +written, max(mark, (int(lsn.max()), 1)), adds_columns)
 
 
-def prepare_snapshot(writer: BronzeWriter, relation: Relation, rows: list[tuple], first: int, *,
-                     lsn: int, xid: int, taken: datetime, batch_id: str,
-                     now: datetime | None = None) -> Prepared:
+def prepare_snapshot(
+    writer: BronzeWriter,
+    relation: Relation,
+    rows: list[tuple],
+    first: int,
+    *,
+    lsn: int,
+    xid: int,
+    taken: datetime,
+    batch_id: str,
+    now: datetime | None = None,
+) -> Prepared:
     """The Arrow table of a chunk of snapshot rows (each value its type's output text, as
     `source.snapshot_texts` reads them; `first` is the chunk's position in the table)."""
     table = bronze_name(relation)
@@ -105,18 +135,29 @@ def prepare_snapshot(writer: BronzeWriter, relation: Relation, rows: list[tuple]
     n = len(rows)
     image_texts = [pa.array(values_, pa.string()) for values_ in zip(*rows, strict=True)]
     if len(image_texts) != len(relation.columns):
-        raise ProtocolError(f"snapshot rows of {relation.qualified} have {len(image_texts)} "
-                            f"columns, the table {len(relation.columns)}")
+        raise ProtocolError(
+            f"snapshot rows of {relation.qualified} have {len(image_texts)} "
+            f"columns, the table {len(relation.columns)}"
+        )
     seq = np.arange(first, first + n, dtype=np.int64)
     taken_us = (taken - UNIX_EPOCH) // timedelta(microseconds=1)
-    after = (_image_json(relation, image_texts) if image_texts
-             else pa.repeat(pa.scalar("{}"), n))  # a table without columns
-    meta = _Meta(pa.repeat(pa.scalar("r"), n), pa.repeat(pa.scalar("null"), n),
-                 after, np.full(n, xid, np.int64),
-                 np.full(n, lsn, np.int64), np.full(n, taken_us, np.int64), seq, seq + 1,
-                 "true")
-    rows_table, adds_columns = _assemble(writer, relation, relation, image_texts, meta,
-                                         batch_id, now or datetime.now(UTC))
+    after = (
+        _image_json(relation, image_texts) if image_texts else pa.repeat(pa.scalar("{}"), n)
+    )  # a table without columns
+    meta = _Meta(
+        pa.repeat(pa.scalar("r"), n),
+        pa.repeat(pa.scalar("null"), n),
+        after,
+        np.full(n, xid, np.int64),
+        np.full(n, lsn, np.int64),
+        np.full(n, taken_us, np.int64),
+        seq,
+        seq + 1,
+        "true",
+    )
+    rows_table, adds_columns = _assemble(
+        writer, relation, relation, image_texts, meta, batch_id, now or datetime.now(UTC)
+    )
     return Prepared(table, rows_table, Counter({"r": n}), max(mark, (lsn, 0)), adds_columns)
 
 
@@ -135,17 +176,26 @@ class _Meta:
     snapshot: str  # source.snapshot: "true" or "false"
 
 
-def _assemble(writer: BronzeWriter, target: Relation, relation: Relation,
-              image_texts: list[pa.StringArray], meta: _Meta, batch_id: str,
-              now: datetime) -> tuple[pa.Table, bool]:
+def _assemble(
+    writer: BronzeWriter,
+    target: Relation,
+    relation: Relation,
+    image_texts: list[pa.StringArray],
+    meta: _Meta,
+    batch_id: str,
+    now: datetime,
+) -> tuple[pa.Table, bool]:
     """Bronze's Arrow table (laid out for target) from a relation version's column texts."""
     table = bronze_name(target)
     layout, adds_columns = writer.layout(table, target)
     n = len(meta.ops)
     columns = {
-        "_op": meta.ops, "_lsn": pa.array(meta.lsn), "_tx_id": pa.array(meta.xid),
+        "_op": meta.ops,
+        "_lsn": pa.array(meta.lsn),
+        "_tx_id": pa.array(meta.xid),
         "_commit_ts": pa.array(meta.commit_us).cast(arrow_type("timestamp")),
-        "_seq": pa.array(meta.seq, pa.int32()), **batch_constants(now, batch_id, n),
+        "_seq": pa.array(meta.seq, pa.int32()),
+        **batch_constants(now, batch_id, n),
         "_envelope": _envelopes(writer, relation, meta, now),
     }
     index = {c.name: i for i, c in enumerate(relation.columns)}
@@ -157,8 +207,9 @@ def _assemble(writer: BronzeWriter, target: Relation, relation: Relation,
             arrays.append(columns[name].cast(arrow))
         elif kind == "src" and name in index:
             column = relation.columns[index[name]]
-            arrays.append(_typed(writer, table, column, image_texts[index[name]], spark_type,
-                                 arrow))
+            arrays.append(
+                _typed(writer, table, column, image_texts[index[name]], spark_type, arrow)
+            )
         else:  # no longer sent, or not yet in this version of the table
             arrays.append(pa.nulls(n, arrow))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), adds_columns
@@ -167,8 +218,15 @@ def _assemble(writer: BronzeWriter, target: Relation, relation: Relation,
 def _events(rows: TableRows, txs: Transactions, picked: np.ndarray):
     for i in picked.tolist():
         t = rows.tx[i]
-        yield row_event(rows.relation, rows.messages[i], txs.lsn[t], txs.xid[t],
-                        txs.commit_time(t), rows.seq[i], rows.order[i])
+        yield row_event(
+            rows.relation,
+            rows.messages[i],
+            txs.lsn[t],
+            txs.xid[t],
+            txs.commit_time(t),
+            rows.seq[i],
+            rows.order[i],
+        )
 
 
 class _Parsed:
@@ -232,8 +290,9 @@ def _tuples(buf: np.ndarray, pos: np.ndarray, ends: np.ndarray, columns: int):
         raise ProtocolError("message ended early")
     count = (buf[pos].astype(np.int64) << 8) | buf[pos + 1]
     if (count != columns).any():
-        raise ProtocolError(f"row with {int(count[count != columns][0])} columns, "
-                            f"its relation has {columns}")
+        raise ProtocolError(
+            f"row with {int(count[count != columns][0])} columns, its relation has {columns}"
+        )
     pos = pos + 2
     out = []
     for _ in range(columns):
@@ -249,8 +308,12 @@ def _tuples(buf: np.ndarray, pos: np.ndarray, ends: np.ndarray, columns: int):
         at = pos[text]
         if (at + 5 > ends[text]).any():
             raise ProtocolError("message ended early")
-        length[text] = ((buf[at + 1].astype(np.int64) << 24) | (buf[at + 2].astype(np.int64) << 16)
-                        | (buf[at + 3].astype(np.int64) << 8) | buf[at + 4])
+        length[text] = (
+            (buf[at + 1].astype(np.int64) << 24)
+            | (buf[at + 2].astype(np.int64) << 16)
+            | (buf[at + 3].astype(np.int64) << 8)
+            | buf[at + 4]
+        )
         out.append((kind, pos + 5, length))
         pos = pos + 1 + np.where(text, 4 + length, 0)
         if (pos > ends).any():
@@ -258,8 +321,9 @@ def _tuples(buf: np.ndarray, pos: np.ndarray, ends: np.ndarray, columns: int):
     return out, pos
 
 
-def _strings(buf: np.ndarray, kind: np.ndarray, start: np.ndarray,
-             length: np.ndarray) -> pa.StringArray:
+def _strings(
+    buf: np.ndarray, kind: np.ndarray, start: np.ndarray, length: np.ndarray
+) -> pa.StringArray:
     """Gather each row's value bytes into one Arrow string array (null where not text)."""
     valid = kind == _TEXT
     length = np.where(valid, length, 0)
@@ -267,17 +331,25 @@ def _strings(buf: np.ndarray, kind: np.ndarray, start: np.ndarray,
     np.cumsum(length, out=offsets[1:])
     if offsets[-1] > _GATHER_BYTES and len(kind) > 1:  # the index takes 8 bytes per byte
         half = len(kind) // 2
-        return pa.concat_arrays([_strings(buf, kind[:half], start[:half], length[:half]),
-                                 _strings(buf, kind[half:], start[half:], length[half:])])
+        return pa.concat_arrays(
+            [
+                _strings(buf, kind[:half], start[:half], length[:half]),
+                _strings(buf, kind[half:], start[half:], length[half:]),
+            ]
+        )
     if len(kind) == 1:
         gather = slice(int(start[0]), int(start[0] + length[0]))
     else:
         gather = np.repeat(start - offsets[:-1], length) + np.arange(offsets[-1])
     null_count = int(len(kind) - valid.sum())
     array = pa.Array.from_buffers(
-        pa.large_string(), len(kind),
-        [pa.py_buffer(np.packbits(valid, bitorder="little")) if null_count else None,
-         pa.py_buffer(offsets), pa.py_buffer(buf[gather])],
+        pa.large_string(),
+        len(kind),
+        [
+            pa.py_buffer(np.packbits(valid, bitorder="little")) if null_count else None,
+            pa.py_buffer(offsets),
+            pa.py_buffer(buf[gather]),
+        ],
         null_count=null_count,
     )
     try:
@@ -287,8 +359,14 @@ def _strings(buf: np.ndarray, kind: np.ndarray, start: np.ndarray,
     return array.cast(pa.string())
 
 
-def _typed(writer: BronzeWriter, table: str, column, texts: pa.StringArray, spark_type: str,
-           arrow: pa.DataType) -> pa.Array:
+def _typed(
+    writer: BronzeWriter,
+    table: str,
+    column,
+    texts: pa.StringArray,
+    spark_type: str,
+    arrow: pa.DataType,
+) -> pa.Array:
     """A column's text values as its Bronze type: Arrow casts in bulk where the Bronze type is
     the source type's own; otherwise (or when a value does not parse) value by value, as the
     per-event path does."""
@@ -328,8 +406,10 @@ def _json_texts(texts: pa.StringArray, oid: int) -> pa.StringArray:
         suffix = r"\+00$" if oid == values.TIMESTAMPTZ_OID else "$"
         if pc.all(pc.match_substring_regex(texts, _UTC_TEXT + suffix)).as_py() in (True, None):
             out = _iso_utc(texts)
-    elif values.json_converter(oid) is None and not pc.any(
-            pc.match_substring_regex(texts, _NEEDS_ESCAPE)).as_py():
+    elif (
+        values.json_converter(oid) is None
+        and not pc.any(pc.match_substring_regex(texts, _NEEDS_ESCAPE)).as_py()
+    ):
         out = _quoted(texts)
     if out is None:  # value by value
         out = pa.array([orjson.dumps(v).decode() for v in _json_objects(texts, oid)], pa.string())
@@ -347,8 +427,14 @@ def _iso_utc(texts: pa.StringArray) -> pa.StringArray:
     fraction = pc.utf8_slice_codeunits(body, 19)
     fraction = pc.if_else(pc.equal(fraction, ""), "", pc.utf8_rpad(fraction, 7, "0"))
     return pc.binary_join_element_wise(
-        '"', pc.utf8_slice_codeunits(body, 0, 10), "T", pc.utf8_slice_codeunits(body, 11, 19),
-        fraction, 'Z"', "")
+        '"',
+        pc.utf8_slice_codeunits(body, 0, 10),
+        "T",
+        pc.utf8_slice_codeunits(body, 11, 19),
+        fraction,
+        'Z"',
+        "",
+    )
 
 
 def _image_json(relation: Relation, texts: list[pa.StringArray]) -> pa.StringArray:
@@ -362,8 +448,9 @@ def _image_json(relation: Relation, texts: list[pa.StringArray]) -> pa.StringArr
     return pc.binary_join_element_wise(*parts, "")
 
 
-def _images(relation: Relation, parsed: _Parsed, image_texts: list[pa.StringArray],
-            ops: pa.StringArray) -> tuple[pa.StringArray, pa.StringArray]:
+def _images(
+    relation: Relation, parsed: _Parsed, image_texts: list[pa.StringArray], ops: pa.StringArray
+) -> tuple[pa.StringArray, pa.StringArray]:
     """(before, after) JSON per row: after for inserts and updates; before for deletes (their
     image) and for updates whose old tuple pgoutput sent; "null" otherwise."""
     n = len(ops)
@@ -373,26 +460,46 @@ def _images(relation: Relation, parsed: _Parsed, image_texts: list[pa.StringArra
     m = len(parsed.old_rows)
     pick = np.where(parsed.kinds == _DELETE, np.arange(n), n + m)  # n + m: "null"
     if m:
-        candidates.insert(1, _image_json(relation, [parsed.old_texts(i)
-                                                    for i in range(len(relation.columns))]))
+        candidates.insert(
+            1, _image_json(relation, [parsed.old_texts(i) for i in range(len(relation.columns))])
+        )
         pick[parsed.old_rows] = n + np.arange(m)
     return pa.concat_arrays(candidates).take(pa.array(pick)), after
 
 
-def _envelopes(writer: BronzeWriter, relation: Relation, meta: _Meta,
-               now: datetime) -> pa.StringArray:
+def _envelopes(
+    writer: BronzeWriter, relation: Relation, meta: _Meta, now: datetime
+) -> pa.StringArray:
     """Each row's envelope JSON, laid out exactly as `ChangeEvent.envelope_json` writes it."""
     text = lambda a: pa.array(a).cast(pa.string())  # noqa: E731
     xid_text, lsn_text = text(meta.xid), text(meta.lsn)
     dumps = lambda v: orjson.dumps(v).decode()  # noqa: E731
-    source = (f',"source":{{"version":{dumps(CONNECTOR_VERSION)},"connector":"postgresql",'
-              f'"name":{dumps(writer.server_name)},"ts_ms":')
+    source = (
+        f',"source":{{"version":{dumps(CONNECTOR_VERSION)},"connector":"postgresql",'
+        f'"name":{dumps(writer.server_name)},"ts_ms":'
+    )
     return pc.binary_join_element_wise(
-        '{"before":', meta.before, ',"after":', meta.after, source, text(meta.commit_us // 1000),
+        '{"before":',
+        meta.before,
+        ',"after":',
+        meta.after,
+        source,
+        text(meta.commit_us // 1000),
         f',"snapshot":{dumps(meta.snapshot)},"db":{dumps(writer.settings.pg_database)},'
         f'"schema":{dumps(relation.schema)},"table":{dumps(relation.name)},"txId":',
-        xid_text, ',"lsn":', lsn_text, '},"op":"', meta.ops,
-        f'","ts_ms":{int(now.timestamp() * 1000)},"transaction":{{"id":"', xid_text, ":",
-        lsn_text, '","total_order":', text(meta.seq + 1), ',"data_collection_order":',
-        text(meta.order), "}}", "",
+        xid_text,
+        ',"lsn":',
+        lsn_text,
+        '},"op":"',
+        meta.ops,
+        f'","ts_ms":{int(now.timestamp() * 1000)},"transaction":{{"id":"',
+        xid_text,
+        ":",
+        lsn_text,
+        '","total_order":',
+        text(meta.seq + 1),
+        ',"data_collection_order":',
+        text(meta.order),
+        "}}",
+        "",
     )

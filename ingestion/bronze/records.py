@@ -24,34 +24,59 @@ from datetime import UTC, datetime
 import pyarrow as pa
 from pyspark.sql import SparkSession
 
-from infra.settings import ConfigError, Settings
-from infra.spark import append_delta, ensure_database, table_exists
+from infra.engines.spark import append_delta, ensure_database, table_exists
+from infra.errors import ConfigError
+from infra.settings import Settings
 from ingestion.files.contract import Contract
 
 DATABASE = "bronze"
 QUARANTINE = "ingest_quarantine"
 LOG = "ingest_log"
 _ARROW = {
-    "string": pa.string(), "int": pa.int32(), "bigint": pa.int64(), "double": pa.float64(),
-    "boolean": pa.bool_(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC"),
+    "string": pa.string(),
+    "int": pa.int32(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
 }
 METADATA = [
-    ("_file", pa.string()), ("_file_sha256", pa.string()), ("_row_number", pa.int64()),
-    ("_ingested_at", pa.timestamp("us", tz="UTC")), ("_batch_id", pa.string()),
+    ("_file", pa.string()),
+    ("_file_sha256", pa.string()),
+    ("_row_number", pa.int64()),
+    ("_ingested_at", pa.timestamp("us", tz="UTC")),
+    ("_batch_id", pa.string()),
     ("_ingest_date", pa.date32()),
 ]
-QUARANTINE_SCHEMA = pa.schema([
-    ("dataset", pa.string()), ("_file", pa.string()), ("_file_sha256", pa.string()),
-    ("_row_number", pa.int64()), ("raw", pa.string()), ("reasons", pa.list_(pa.string())),
-    ("_ingested_at", pa.timestamp("us", tz="UTC")), ("_batch_id", pa.string()),
-    ("_ingest_date", pa.date32()),
-])
-LOG_SCHEMA = pa.schema([
-    ("batch_id", pa.string()), ("dataset", pa.string()), ("source", pa.string()),
-    ("sha256", pa.string()), ("status", pa.string()), ("reason", pa.string()),
-    ("rows_read", pa.int64()), ("landed", pa.int64()), ("quarantined", pa.int64()),
-    ("report", pa.string()), ("logged_at", pa.timestamp("us", tz="UTC")),
-])
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("dataset", pa.string()),
+        ("_file", pa.string()),
+        ("_file_sha256", pa.string()),
+        ("_row_number", pa.int64()),
+        ("raw", pa.string()),
+        ("reasons", pa.list_(pa.string())),
+        ("_ingested_at", pa.timestamp("us", tz="UTC")),
+        ("_batch_id", pa.string()),
+        ("_ingest_date", pa.date32()),
+    ]
+)
+LOG_SCHEMA = pa.schema(
+    [
+        ("batch_id", pa.string()),
+        ("dataset", pa.string()),
+        ("source", pa.string()),
+        ("sha256", pa.string()),
+        ("status", pa.string()),
+        ("reason", pa.string()),
+        ("rows_read", pa.int64()),
+        ("landed", pa.int64()),
+        ("quarantined", pa.int64()),
+        ("report", pa.string()),
+        ("logged_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 RAW_LIMIT = 65536
 """Quarantined raw text is cut at 64 KiB (with a marker); the file itself is archived."""
 
@@ -88,28 +113,41 @@ class RecordStore:
 
     def _append(self, table: pa.Table, name: str, *, merge_schema: bool = False) -> None:
         frame = self.spark.createDataFrame(table)
-        append_delta(frame, self.settings, DATABASE, name, partition_by=(
-            ["_ingest_date"] if "_ingest_date" in table.column_names else None),
-            merge_schema=merge_schema)
+        append_delta(
+            frame,
+            self.settings,
+            DATABASE,
+            name,
+            partition_by=(["_ingest_date"] if "_ingest_date" in table.column_names else None),
+            merge_schema=merge_schema,
+        )
 
     def _columns(self, name: str) -> set[str] | None:
         if not table_exists(self.spark, DATABASE, name):
             return None
         return {f.name for f in self.spark.table(f"{DATABASE}.{name}").schema.fields}
 
-    def append_rows(self, contract: Contract, origin: Origin, rows: list[dict[str, object]]
-                    ) -> None:
+    def append_rows(
+        self, contract: Contract, origin: Origin, rows: list[dict[str, object]]
+    ) -> None:
         """Append valid rows (each holds every contract column and `_row_number`)."""
         if not rows:
             return
-        meta = {"_file": origin.name, "_file_sha256": origin.sha256,
-                "_ingested_at": origin.ingested_at, "_batch_id": origin.batch_id,
-                "_ingest_date": origin.ingested_at.date()}
+        meta = {
+            "_file": origin.name,
+            "_file_sha256": origin.sha256,
+            "_ingested_at": origin.ingested_at,
+            "_batch_id": origin.batch_id,
+            "_ingest_date": origin.ingested_at.date(),
+        }
         schema = dataset_schema(contract)
         columns = {
             field.name: pa.array(
-                [meta[field.name]] * len(rows) if field.name in meta
-                else [row[field.name] for row in rows], type=field.type)
+                [meta[field.name]] * len(rows)
+                if field.name in meta
+                else [row[field.name] for row in rows],
+                type=field.type,
+            )
             for field in schema
         }
         existing = self._columns(contract.table)
@@ -121,26 +159,51 @@ class RecordStore:
         if not rows:
             return
         count = len(rows)
-        table = pa.table({
-            "dataset": [origin.dataset] * count, "_file": [origin.name] * count,
-            "_file_sha256": [origin.sha256] * count,
-            "_row_number": [number for number, _, _ in rows],
-            "raw": [raw if len(raw) <= RAW_LIMIT
+        table = pa.table(
+            {
+                "dataset": [origin.dataset] * count,
+                "_file": [origin.name] * count,
+                "_file_sha256": [origin.sha256] * count,
+                "_row_number": [number for number, _, _ in rows],
+                "raw": [
+                    raw
+                    if len(raw) <= RAW_LIMIT
                     else raw[:RAW_LIMIT] + f"…[cut: {len(raw):,} characters]"
-                    for _, raw, _ in rows],
-            "reasons": [reasons for _, _, reasons in rows],
-            "_ingested_at": [origin.ingested_at] * count,
-            "_batch_id": [origin.batch_id] * count,
-            "_ingest_date": [origin.ingested_at.date()] * count,
-        }, schema=QUARANTINE_SCHEMA)
+                    for _, raw, _ in rows
+                ],
+                "reasons": [reasons for _, _, reasons in rows],
+                "_ingested_at": [origin.ingested_at] * count,
+                "_batch_id": [origin.batch_id] * count,
+                "_ingest_date": [origin.ingested_at.date()] * count,
+            },
+            schema=QUARANTINE_SCHEMA,
+        )
         self._append(table, QUARANTINE)
 
-    def log(self, origin: Origin, status: str, *, reason: str | None = None, rows_read: int = 0,
-            landed: int = 0, quarantined: int = 0, report: str | None = None) -> None:
-        row = {"batch_id": origin.batch_id, "dataset": origin.dataset, "source": origin.name,
-               "sha256": origin.sha256, "status": status, "reason": reason,
-               "rows_read": rows_read, "landed": landed, "quarantined": quarantined,
-               "report": report, "logged_at": datetime.now(UTC)}
+    def log(
+        self,
+        origin: Origin,
+        status: str,
+        *,
+        reason: str | None = None,
+        rows_read: int = 0,
+        landed: int = 0,
+        quarantined: int = 0,
+        report: str | None = None,
+    ) -> None:
+        row = {
+            "batch_id": origin.batch_id,
+            "dataset": origin.dataset,
+            "source": origin.name,
+            "sha256": origin.sha256,
+            "status": status,
+            "reason": reason,
+            "rows_read": rows_read,
+            "landed": landed,
+            "quarantined": quarantined,
+            "report": report,
+            "logged_at": datetime.now(UTC),
+        }
         self._append(pa.Table.from_pylist([row], schema=LOG_SCHEMA), LOG)
 
     def history(self, sha256: str) -> list[dict[str, object]]:
@@ -196,8 +259,10 @@ def ingest_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise ConfigError(f"another ingestion has held {path} for {timeout:.0f} s: "
-                                      "wait for it to finish, or stop it") from None
+                    raise ConfigError(
+                        f"another ingestion has held {path} for {timeout:.0f} s: "
+                        "wait for it to finish, or stop it"
+                    ) from None
                 time.sleep(0.5)
         try:
             yield

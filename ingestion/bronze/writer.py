@@ -28,23 +28,37 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import SparkSession
 
+from infra.engines.spark import append_delta, ensure_database
 from infra.settings import Settings
-from infra.spark import append_delta, ensure_database
 from ingestion.cdc import values
 from ingestion.cdc.events import ChangeEvent
 from ingestion.cdc.pgoutput import Relation
 
 DATABASE = "bronze"
 METADATA = (
-    ("_op", "string"), ("_lsn", "bigint"), ("_tx_id", "bigint"), ("_commit_ts", "timestamp"),
-    ("_seq", "int"), ("_ingested_at", "timestamp"), ("_ingest_date", "date"),
-    ("_batch_id", "string"), ("_envelope", "string"),
+    ("_op", "string"),
+    ("_lsn", "bigint"),
+    ("_tx_id", "bigint"),
+    ("_commit_ts", "timestamp"),
+    ("_seq", "int"),
+    ("_ingested_at", "timestamp"),
+    ("_ingest_date", "date"),
+    ("_batch_id", "string"),
+    ("_envelope", "string"),
 )
 NO_MARK = (-1, -1)
 _ARROW_TYPES = {
-    "bigint": pa.int64(), "int": pa.int32(), "smallint": pa.int16(), "tinyint": pa.int8(),
-    "float": pa.float32(), "double": pa.float64(), "boolean": pa.bool_(), "date": pa.date32(),
-    "timestamp": pa.timestamp("us", tz="UTC"), "binary": pa.binary(), "string": pa.string(),
+    "bigint": pa.int64(),
+    "int": pa.int32(),
+    "smallint": pa.int16(),
+    "tinyint": pa.int8(),
+    "float": pa.float32(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "binary": pa.binary(),
+    "string": pa.string(),
 }
 _SPARK_TYPES = {str(arrow): spark for spark, arrow in _ARROW_TYPES.items()}
 _PARSED_FROM_TEXT = {"timestamp", "date"}  # JSON carries them as ISO text; Arrow parses them
@@ -128,8 +142,9 @@ class BronzeWriter:
     def exists(self, table: str) -> bool:
         """Whether the Bronze table exists; the database is listed once per writer."""
         if self.tables is None:
-            self.tables = {row["tableName"] for row in
-                           self.spark.sql(f"show tables in {DATABASE}").collect()}
+            self.tables = {
+                row["tableName"] for row in self.spark.sql(f"show tables in {DATABASE}").collect()
+            }
         return table in self.tables
 
     def high_water_mark(self, table: str) -> tuple[int, int]:
@@ -157,9 +172,12 @@ class BronzeWriter:
         """Column -> Spark type of the Bronze table (None when it does not exist yet); cached."""
         if table not in self.schemas:
             self.schemas[table] = (
-                {f.name: f.dataType.simpleString()
-                 for f in self.spark.table(f"{DATABASE}.{table}").schema.fields}
-                if self.exists(table) else None
+                {
+                    f.name: f.dataType.simpleString()
+                    for f in self.spark.table(f"{DATABASE}.{table}").schema.fields
+                }
+                if self.exists(table)
+                else None
             )
         return self.schemas[table]
 
@@ -178,15 +196,18 @@ class BronzeWriter:
         meta = dict(METADATA)
         if existing is None:
             return [(n, t, "src") for n, t in source.items()] + [
-                (n, t, "meta") for n, t in METADATA], False
+                (n, t, "meta") for n, t in METADATA
+            ], False
         layout = []
         for name, kind in existing.items():
             if name in meta:
                 layout.append((name, kind, "meta"))
             elif name in source:
                 if source[name] != kind:
-                    self._drift(f"{table}: column {name} retyped at the source "
-                                f"({kind} -> {source[name]}); Bronze keeps {kind}")
+                    self._drift(
+                        f"{table}: column {name} retyped at the source "
+                        f"({kind} -> {source[name]}); Bronze keeps {kind}"
+                    )
                 layout.append((name, kind, "src"))
             else:
                 self._drift(f"{table}: column {name} no longer sent by the source (null)")
@@ -196,8 +217,14 @@ class BronzeWriter:
             self._drift(f"{table}: column {name} added ({kind})")
         return layout + added, bool(added)
 
-    def prepare(self, relation: Relation, events: Iterable[ChangeEvent], batch_id: str, *,
-                now: datetime | None = None) -> Prepared:
+    def prepare(
+        self,
+        relation: Relation,
+        events: Iterable[ChangeEvent],
+        batch_id: str,
+        *,
+        now: datetime | None = None,
+    ) -> Prepared:
         """The Arrow table of one table's events not yet in Bronze (CPU only, nothing written)."""
         table = bronze_name(relation)
         mark = self.high_water_mark(table)
@@ -226,9 +253,12 @@ class BronzeWriter:
             return Prepared(table, None, written, last, adds_columns)
         n = len(kept)
         meta = {
-            "_op": [e.op for e in kept], "_lsn": [e.lsn for e in kept],
-            "_tx_id": [e.tx_id for e in kept], "_commit_ts": [e.commit_time for e in kept],
-            "_seq": [e.seq for e in kept], **batch_constants(now, batch_id, n),
+            "_op": [e.op for e in kept],
+            "_lsn": [e.lsn for e in kept],
+            "_tx_id": [e.tx_id for e in kept],
+            "_commit_ts": [e.commit_time for e in kept],
+            "_seq": [e.seq for e in kept],
+            **batch_constants(now, batch_id, n),
             "_envelope": envelopes,
         }
         fields, arrays = [], []
@@ -239,40 +269,60 @@ class BronzeWriter:
                 column = meta[name]
                 arrays.append(column if isinstance(column, pa.Array) else pa.array(column, arrow))
             elif kind == "src":
-                arrays.append(self.column(table, name, [i.get(name) for i in images],
-                                           spark_type, arrow))
+                arrays.append(
+                    self.column(table, name, [i.get(name) for i in images], spark_type, arrow)
+                )
             else:
                 arrays.append(pa.nulls(n, arrow))
-        return Prepared(table, pa.Table.from_arrays(arrays, schema=pa.schema(fields)), written,
-                        last, adds_columns)
+        return Prepared(
+            table,
+            pa.Table.from_arrays(arrays, schema=pa.schema(fields)),
+            written,
+            last,
+            adds_columns,
+        )
 
     def combine(self, parts: list[Prepared]) -> Prepared:
         """One table's prepared parts (e.g. before and after a source column was added) as
         one Prepared, so they land in one Delta commit; columns missing from a part are null."""
         tables = [p.rows for p in parts if p.rows is not None]
-        rows = (None if not tables else tables[0] if len(tables) == 1
-                else pa.concat_tables(tables, promote_options="default"))
+        rows = (
+            None
+            if not tables
+            else tables[0]
+            if len(tables) == 1
+            else pa.concat_tables(tables, promote_options="default")
+        )
         written = sum((p.written for p in parts), Counter())
-        return Prepared(parts[0].table, rows, written, max(p.mark for p in parts),
-                        any(p.adds_columns for p in parts))
+        return Prepared(
+            parts[0].table,
+            rows,
+            written,
+            max(p.mark for p in parts),
+            any(p.adds_columns for p in parts),
+        )
 
     def commit(self, prepared: Prepared) -> Counter[str]:
         """Append a prepared table to Bronze in one Delta commit; safe from worker threads."""
         if prepared.rows is None:
             return prepared.written
-        append_delta(self.spark.createDataFrame(prepared.rows), self.settings, DATABASE,
-                     prepared.table, partition_by=["_ingest_date"],
-                     merge_schema=prepared.adds_columns)
-        self.schemas[prepared.table] = {
-            f.name: spark_type_of(f.type) for f in prepared.rows.schema
-        }
+        append_delta(
+            self.spark.createDataFrame(prepared.rows),
+            self.settings,
+            DATABASE,
+            prepared.table,
+            partition_by=["_ingest_date"],
+            merge_schema=prepared.adds_columns,
+        )
+        self.schemas[prepared.table] = {f.name: spark_type_of(f.type) for f in prepared.rows.schema}
         self.marks[prepared.table] = prepared.mark
         if self.tables is not None:
             self.tables.add(prepared.table)
         return prepared.written
 
-    def column(self, table: str, column: str, items: list, spark_type: str,
-                arrow: pa.DataType) -> pa.Array:
+    def column(
+        self, table: str, column: str, items: list, spark_type: str, arrow: pa.DataType
+    ) -> pa.Array:
         """JSON values -> an Arrow array of the Bronze type, vectorised; values that do not
         fit become null (kept in _envelope) and are recorded as drift."""
         try:
@@ -290,6 +340,8 @@ class BronzeWriter:
             pa.scalar(typed, arrow)  # range and scale checks
             return typed
         except (ValueError, TypeError, ArithmeticError, pa.ArrowException):
-            self._drift(f"{table}: values of {column} do not fit Bronze type {spark_type} "
-                        "(written as null; kept in _envelope)")
+            self._drift(
+                f"{table}: values of {column} do not fit Bronze type {spark_type} "
+                "(written as null; kept in _envelope)"
+            )
             return None

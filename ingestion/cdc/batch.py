@@ -48,7 +48,7 @@ class TableRows:
 
     def drop_uncommitted(self) -> None:
         for rows in (self.messages, self.tx, self.seq, self.order):
-            del rows[self.committed:]
+            del rows[self.committed :]
 
 
 @dataclass
@@ -65,8 +65,11 @@ class Transactions:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(xid, commit LSN, commit time in Unix microseconds), indexable by transaction."""
-        return (np.asarray(self.xid, np.int64), np.asarray(self.lsn, np.int64),
-                np.asarray(self.commit_micros, np.int64))
+        return (
+            np.asarray(self.xid, np.int64),
+            np.asarray(self.lsn, np.int64),
+            np.asarray(self.commit_micros, np.int64),
+        )
 
     def commit_time(self, tx: int) -> datetime:
         return UNIX_EPOCH + timedelta(microseconds=self.commit_micros[tx])
@@ -101,8 +104,9 @@ class Batch:
         return list(self.latest.values())
 
 
-def peek(conn: psycopg.Connection, slot: str, *, max_changes: int,
-         upto_lsn: int | None) -> list[bytes]:
+def peek(
+    conn: psycopg.Connection, slot: str, *, max_changes: int, upto_lsn: int | None
+) -> list[bytes]:
     """The pgoutput messages after the slot's confirmed position (consumes nothing)."""
     upto = None if upto_lsn is None else int_to_lsn(upto_lsn)
     rows = conn.execute(
@@ -114,8 +118,9 @@ def peek(conn: psycopg.Connection, slot: str, *, max_changes: int,
     return [data for (data,) in rows]
 
 
-def read_batch(conn: psycopg.Connection, slot: str, decoder: Decoder, *, max_changes: int,
-               upto_lsn: int | None) -> Batch:
+def read_batch(
+    conn: psycopg.Connection, slot: str, decoder: Decoder, *, max_changes: int, upto_lsn: int | None
+) -> Batch:
     """Peek complete transactions after the slot's confirmed position (consumes nothing)."""
     return collect(peek(conn, slot, max_changes=max_changes, upto_lsn=upto_lsn), decoder)
 
@@ -176,13 +181,23 @@ def collect(messages: list[bytes], decoder: Decoder, *, after_lsn: int = 0) -> B
             for oid in message.relation_oids:
                 latest[oid] = decoder.relations[oid]
                 n = order[oid] = order.get(oid, 0) + 1
-                truncates.append(ChangeEvent(
-                    decoder.relations[oid], "t", None, None, begin.final_lsn, begin.xid,
-                    begin.commit_time, seq, n,
-                ))
+                truncates.append(
+                    ChangeEvent(
+                        decoder.relations[oid],
+                        "t",
+                        None,
+                        None,
+                        begin.final_lsn,
+                        begin.xid,
+                        begin.commit_time,
+                        seq,
+                        n,
+                    )
+                )
                 seq += 1  # noqa: SIM113 (row messages count too)
     for rows in tables:
         rows.drop_uncommitted()
     del truncates[committed_truncates:]
-    return Batch([rows for rows in tables if rows.messages], truncates, txs, committed_latest,
-                 len(messages))
+    return Batch(
+        [rows for rows in tables if rows.messages], truncates, txs, committed_latest, len(messages)
+    )

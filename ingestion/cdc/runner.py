@@ -22,8 +22,9 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
+from infra.engines.spark import session
+from infra.errors import EngineUnavailable, SourceError
 from infra.settings import Settings
-from infra.spark import SparkUnavailable, session
 from ingestion.bronze import columnar
 from ingestion.bronze.writer import BronzeWriter, Prepared, bronze_name
 from ingestion.cdc import snapshot_log
@@ -40,7 +41,7 @@ from ingestion.cdc.source import (
     published_relations,
     slot_info,
 )
-from ingestion.source.db import SourceError, connect
+from ingestion.source.db import connect
 
 SNAPSHOT_CHUNK = int(os.environ.get("LAKEPULSE_CDC_SNAPSHOT_CHUNK", "50000"))  # rows per commit
 WRITE_THREADS = 4  # concurrent Bronze commits (one per table) within a batch
@@ -73,9 +74,16 @@ class CaptureSummary:
 Progress = Callable[[CaptureSummary], None]
 
 
-def _snapshot(settings: Settings, writer: BronzeWriter, slot: str, summary: CaptureSummary,
-              pool: ThreadPoolExecutor, progress: Progress | None, *,
-              added: list[str] | None = None) -> list[str]:
+def _snapshot(
+    settings: Settings,
+    writer: BronzeWriter,
+    slot: str,
+    summary: CaptureSummary,
+    pool: ThreadPoolExecutor,
+    progress: Progress | None,
+    *,
+    added: list[str] | None = None,
+) -> list[str]:
     """Snapshot table by table (the next chunk is converted while the previous one commits),
     bracketed by snapshot-log entries.
 
@@ -87,23 +95,31 @@ def _snapshot(settings: Settings, writer: BronzeWriter, slot: str, summary: Capt
     start, end = ("started", "complete") if added is None else ("adding", "added")
     snapshot_log.record(writer.spark, settings, slot, start, relations=added or [])
     tables = (
-        create_slot_and_snapshot(settings, slot) if added is None else
-        create_slot_and_snapshot(settings, f"{slot[:40]}_add_{secrets.token_hex(4)}",
-                                 temporary=True, only=set(added))
+        create_slot_and_snapshot(settings, slot)
+        if added is None
+        else create_slot_and_snapshot(
+            settings, f"{slot[:40]}_add_{secrets.token_hex(4)}", temporary=True, only=set(added)
+        )
     )
     done: list[str] = []
     rows_before = summary.events.copy()
     with closing(tables):  # releases the (temporary) slot's connection on any failure
         batch_id = _snapshot_tables(tables, writer, summary, pool, progress, done)
     landed = sum(n for (_, op), n in (summary.events - rows_before).items() if op == "r")
-    snapshot_log.record(writer.spark, settings, slot, end, batch_id=batch_id, relations=done,
-                        rows=landed)
+    snapshot_log.record(
+        writer.spark, settings, slot, end, batch_id=batch_id, relations=done, rows=landed
+    )
     return done
 
 
-def _snapshot_tables(tables: Iterator, writer: BronzeWriter, summary: CaptureSummary,
-                     pool: ThreadPoolExecutor, progress: Progress | None,
-                     done: list[str]) -> str | None:
+def _snapshot_tables(
+    tables: Iterator,
+    writer: BronzeWriter,
+    summary: CaptureSummary,
+    pool: ThreadPoolExecutor,
+    progress: Progress | None,
+    done: list[str],
+) -> str | None:
     """Write each table's snapshot rows; returns the snapshot's batch id (None: no tables)."""
     batch_id = None
     for snap in tables:
@@ -113,9 +129,16 @@ def _snapshot_tables(tables: Iterator, writer: BronzeWriter, summary: CaptureSum
         first = 0
         for chunk in _chunks(snap.rows, SNAPSHOT_CHUNK):
             with _explained(relation, consistent):
-                prepared = columnar.prepare_snapshot(writer, relation, chunk, first,
-                                                     lsn=consistent, xid=snap.xid,
-                                                     taken=snap.taken, batch_id=batch_id)
+                prepared = columnar.prepare_snapshot(
+                    writer,
+                    relation,
+                    chunk,
+                    first,
+                    lsn=consistent,
+                    xid=snap.xid,
+                    taken=snap.taken,
+                    batch_id=batch_id,
+                )
             first += len(chunk)
             if pending is not None:
                 _count(summary, relation.qualified, _result(pending, relation, consistent))
@@ -136,9 +159,15 @@ def _roll_back(writer: BronzeWriter, relations: list[Relation], summary: Capture
         summary.notes.append(f"bronze.{table}: {n:,} rows of an unfinished snapshot removed")
 
 
-def _snapshot_added(settings: Settings, writer: BronzeWriter, slot: str,
-                    relations: list[Relation], summary: CaptureSummary,
-                    pool: ThreadPoolExecutor, progress: Progress | None) -> set[str]:
+def _snapshot_added(
+    settings: Settings,
+    writer: BronzeWriter,
+    slot: str,
+    relations: list[Relation],
+    summary: CaptureSummary,
+    pool: ThreadPoolExecutor,
+    progress: Progress | None,
+) -> set[str]:
     """Snapshot tables added to the publication since the slot's snapshots (rolling back what
     an interrupted snapshot of them left first); returns the tables now covered."""
     _roll_back(writer, relations, summary)
@@ -148,13 +177,16 @@ def _snapshot_added(settings: Settings, writer: BronzeWriter, slot: str,
     return set(names)  # one no longer published cannot be snapshotted: do not retry it
 
 
-def _redo_unfinished_snapshot(conn, writer: BronzeWriter, slot: str, exists: bool,
-                              summary: CaptureSummary) -> bool:
+def _redo_unfinished_snapshot(
+    conn, writer: BronzeWriter, slot: str, exists: bool, summary: CaptureSummary
+) -> bool:
     """Roll back what an interrupted snapshot left; returns whether the slot still exists."""
     if exists and snapshot_log.latest_status(writer.spark, slot) == "started":
         drop_slot(conn, slot)  # its exported snapshot died with the crashed run
-        summary.notes.append(f"the initial snapshot of slot {slot} never finished: "
-                             "slot dropped, snapshot taken again")
+        summary.notes.append(
+            f"the initial snapshot of slot {slot} never finished: "
+            "slot dropped, snapshot taken again"
+        )
         exists = False
     if not exists:
         _roll_back(writer, published_relations(conn), summary)
@@ -177,11 +209,11 @@ def _explained(relation: Relation, first_lsn: int) -> Iterator[None]:
     """A Spark/metastore failure while writing a table becomes a one-line error."""
     try:
         yield
-    except (SparkUnavailable, ProtocolError):
+    except (EngineUnavailable, ProtocolError):
         raise
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0][:160]
-        raise SparkUnavailable(
+        raise EngineUnavailable(
             f"writing {relation.qualified} to Bronze failed ({type(exc).__name__}: {first}); "
             f"nothing after {int_to_lsn(first_lsn)} was acknowledged: check "
             "`lakepulse status`, then rerun to resume"
@@ -194,17 +226,25 @@ def _result(future: Future, relation: Relation, first_lsn: int) -> Counter[str]:
         return future.result()
 
 
-def _write_batch(writer: BronzeWriter, batch: Batch, pool: ThreadPoolExecutor,
-                 summary: CaptureSummary) -> int:
+def _write_batch(
+    writer: BronzeWriter, batch: Batch, pool: ThreadPoolExecutor, summary: CaptureSummary
+) -> int:
     """Write a batch of whole transactions to Bronze: one Delta commit per table, the tables
     committed in parallel while the next table is converted. Returns the events written."""
     # per table (oid, so a table renamed mid-batch stays one), laid out for its latest version
     parts: dict[int, list[Callable[[], Prepared]]] = defaultdict(list)
     batch_id = batch.batch_id
     for rows in batch.tables:
-        parts[rows.relation.oid].append(partial(
-            columnar.prepare, writer, rows, batch.transactions, batch_id,
-            target=batch.latest[rows.relation.oid]))
+        parts[rows.relation.oid].append(
+            partial(
+                columnar.prepare,
+                writer,
+                rows,
+                batch.transactions,
+                batch_id,
+                target=batch.latest[rows.relation.oid],
+            )
+        )
     truncates: dict[int, list[ChangeEvent]] = defaultdict(list)
     for event in batch.truncates:
         truncates[event.relation.oid].append(event)
@@ -217,7 +257,7 @@ def _write_batch(writer: BronzeWriter, batch: Batch, pool: ThreadPoolExecutor,
         try:
             with _explained(relation, batch.first_lsn):
                 prepared = writer.combine([make() for make in table_parts])
-        except (SparkUnavailable, ProtocolError) as exc:
+        except (EngineUnavailable, ProtocolError) as exc:
             failure = exc
             break
         futures.append((relation, pool.submit(writer.commit, prepared)))
@@ -225,7 +265,7 @@ def _write_batch(writer: BronzeWriter, batch: Batch, pool: ThreadPoolExecutor,
     for relation, future in futures:  # wait for every commit, even after a failure
         try:
             written = _result(future, relation, batch.first_lsn)
-        except SparkUnavailable as exc:
+        except EngineUnavailable as exc:
             failure = failure or exc
             continue
         _count(summary, relation.qualified, written)
@@ -254,8 +294,9 @@ class _Lookahead:
             self.conn = connect(self.settings, autocommit=True)
             self.conn.execute("set timezone = 'UTC'")
             self.pool = ThreadPoolExecutor(1, thread_name_prefix="cdc-lookahead")
-        self.pending = self.pool.submit(peek, self.conn, self.slot,
-                                        max_changes=self.max_changes, upto_lsn=upto_lsn)
+        self.pending = self.pool.submit(
+            peek, self.conn, self.slot, max_changes=self.max_changes, upto_lsn=upto_lsn
+        )
 
     def result(self) -> list[bytes] | None:
         pending, self.pending = self.pending, None
@@ -311,15 +352,17 @@ def run(
             elif (covered := snapshot_log.covered(spark, slot)) is not None:
                 added = [r for r in published_relations(conn) if r.qualified not in covered]
                 if added:
-                    covered |= _snapshot_added(settings, writer, slot, added, summary, pool,
-                                               progress)
+                    covered |= _snapshot_added(
+                        settings, writer, slot, added, summary, pool, progress
+                    )
             decoder = Decoder()
             target = None if follow else current_wal_lsn(conn)
             batch: Batch | None = None
             while True:
                 if batch is None:
-                    batch = read_batch(conn, slot, decoder, max_changes=batch_changes,
-                                       upto_lsn=target)
+                    batch = read_batch(
+                        conn, slot, decoder, max_changes=batch_changes, upto_lsn=target
+                    )
                 if batch.transactions:
                     if batch.messages >= batch_changes:  # a full batch: more is waiting
                         ahead.start(target)
@@ -333,18 +376,22 @@ def run(
                     summary.batches += 1
                     summary.transactions += len(batch.transactions)
                     summary.batch_sizes.append(size)
-                    summary.lag_seconds = max(
-                        0.0, time.time() - batch.last_commit_time.timestamp())
+                    summary.lag_seconds = max(0.0, time.time() - batch.last_commit_time.timestamp())
                     # a table published while this capture runs: its changes stream in,
                     # its older rows come from its own snapshot, taken now
-                    if covered is not None and (added := [
-                            r for r in batch.relations() if r.qualified not in covered]):
-                        covered |= _snapshot_added(settings, writer, slot, added, summary, pool,
-                                                   progress)
+                    if covered is not None and (
+                        added := [r for r in batch.relations() if r.qualified not in covered]
+                    ):
+                        covered |= _snapshot_added(
+                            settings, writer, slot, added, summary, pool, progress
+                        )
                     if progress:
                         progress(summary)
-                    batch = (None if messages is None else
-                             collect(messages, decoder, after_lsn=batch.end_lsn))
+                    batch = (
+                        None
+                        if messages is None
+                        else collect(messages, decoder, after_lsn=batch.end_lsn)
+                    )
                     continue
                 batch = None
                 if not follow:
@@ -371,4 +418,3 @@ def run(
     summary.schema_drift = list(writer.schema_drift)
     summary.seconds = time.monotonic() - began
     return summary
-

@@ -25,23 +25,43 @@ from datetime import UTC, datetime
 import pyarrow as pa
 from pyspark.sql import SparkSession
 
+from infra.engines.spark import append_delta, table_exists
 from infra.settings import Settings
-from infra.spark import append_delta, table_exists
 
 DATABASE = "bronze"
 LOG = "cdc_snapshot_log"
-SCHEMA = pa.schema([
-    ("slot", pa.string()), ("status", pa.string()), ("batch_id", pa.string()),
-    ("tables", pa.int32()), ("rows", pa.int64()), ("relations", pa.string()),
-    ("logged_at", pa.timestamp("us", tz="UTC")),
-])
+SCHEMA = pa.schema(
+    [
+        ("slot", pa.string()),
+        ("status", pa.string()),
+        ("batch_id", pa.string()),
+        ("tables", pa.int32()),
+        ("rows", pa.int64()),
+        ("relations", pa.string()),
+        ("logged_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 
 
-def record(spark: SparkSession, settings: Settings, slot: str, status: str, *,
-           batch_id: str | None = None, relations: list[str] = (), rows: int = 0) -> None:
-    entry = {"slot": slot, "status": status, "batch_id": batch_id, "tables": len(relations),
-             "rows": rows, "relations": ",".join(sorted(relations)),
-             "logged_at": datetime.now(UTC)}
+def record(
+    spark: SparkSession,
+    settings: Settings,
+    slot: str,
+    status: str,
+    *,
+    batch_id: str | None = None,
+    relations: list[str] = (),
+    rows: int = 0,
+) -> None:
+    entry = {
+        "slot": slot,
+        "status": status,
+        "batch_id": batch_id,
+        "tables": len(relations),
+        "rows": rows,
+        "relations": ",".join(sorted(relations)),
+        "logged_at": datetime.now(UTC),
+    }
     frame = spark.createDataFrame(pa.Table.from_pylist([entry], schema=SCHEMA))
     append_delta(frame, settings, DATABASE, LOG)
 
@@ -66,8 +86,12 @@ def covered(spark: SparkSession, slot: str) -> set[str] | None:
     ).collect()
     if not rows:
         return None
-    return {name for r in rows if r["status"] in ("complete", "added") and r["relations"]
-            for name in r["relations"].split(",")}
+    return {
+        name
+        for r in rows
+        if r["status"] in ("complete", "added") and r["relations"]
+        for name in r["relations"].split(",")
+    }
 
 
 def completed_batches(spark: SparkSession) -> set[str]:
@@ -85,8 +109,9 @@ def roll_back_unfinished(spark: SparkSession, tables: list[str]) -> dict[str, in
     keep = completed_batches(spark)
     condition = "_op = 'r'"
     if keep:
-        condition += " and _batch_id not in (" + ", ".join(
-            f"'{_quoted(b)}'" for b in sorted(keep)) + ")"
+        condition += (
+            " and _batch_id not in (" + ", ".join(f"'{_quoted(b)}'" for b in sorted(keep)) + ")"
+        )
     removed: dict[str, int] = {}
     for table in tables:
         qualified = f"{DATABASE}.{table}"

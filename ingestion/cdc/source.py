@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg.types.string import TextLoader
 
+from infra.errors import SourceError
 from infra.settings import Settings
 from ingestion.cdc import values
 from ingestion.cdc.events import ChangeEvent
@@ -29,7 +30,7 @@ from ingestion.cdc.pgoutput import (
     lsn_to_int,
     row_change,
 )
-from ingestion.source.db import PUBLICATION, SourceError, connect
+from ingestion.source.db import PUBLICATION, connect
 
 DEFAULT_SLOT = "lakepulse_cdc"
 
@@ -125,8 +126,9 @@ def create_slot_and_snapshot(
             xid = conn.execute("select txid_current()").fetchone()[0]
             for relation in published_relations(conn):
                 if only is None or relation.qualified in only:
-                    yield TableSnapshot(consistent, relation, xid, now,
-                                        snapshot_texts(conn, relation))
+                    yield TableSnapshot(
+                        consistent, relation, xid, now, snapshot_texts(conn, relation)
+                    )
             conn.rollback()
     finally:
         repl.close()
@@ -146,14 +148,22 @@ def snapshot_texts(conn: psycopg.Connection, relation: Relation) -> Iterator[tup
         yield from cur
 
 
-def row_event(relation: Relation, message: bytes, lsn: int, xid: int, commit_time: datetime,
-              seq: int, order: int) -> ChangeEvent:
+def row_event(
+    relation: Relation,
+    message: bytes,
+    lsn: int,
+    xid: int,
+    commit_time: datetime,
+    seq: int,
+    order: int,
+) -> ChangeEvent:
     """An Insert, Update or Delete message as a ChangeEvent with JSON images."""
     change = row_change(message)
     for row in (change.before, change.after):
         if row is not None and len(row) != len(relation.columns):
-            raise ProtocolError(f"row with {len(row)} columns, {relation.qualified} has "
-                                f"{len(relation.columns)}")
+            raise ProtocolError(
+                f"row with {len(row)} columns, {relation.qualified} has {len(relation.columns)}"
+            )
     before = _as_json(relation, change.before)
     after = _as_json(relation, change.after)
     if after is not None and before is not None and len(after) < len(relation.columns):
@@ -168,8 +178,11 @@ def _row_format(relation: Relation) -> tuple[tuple[str, ...], tuple]:
     """Column names and text -> JSON converters of a relation, cached per Relation object."""
     cached = _ROW_FORMATS.get(id(relation))
     if cached is None or cached[0] is not relation:
-        cached = (relation, tuple(c.name for c in relation.columns),
-                  tuple(values.json_converter(c.type_oid) for c in relation.columns))
+        cached = (
+            relation,
+            tuple(c.name for c in relation.columns),
+            tuple(values.json_converter(c.type_oid) for c in relation.columns),
+        )
         _ROW_FORMATS[id(relation)] = cached
     return cached[1], cached[2]
 
@@ -179,9 +192,11 @@ def _as_json(relation: Relation, row: tuple | None) -> dict | None:
     if row is None:
         return None
     names, converters = _row_format(relation)
-    return {name: values.json_value(text, convert)
-            for name, convert, text in zip(names, converters, row, strict=True)
-            if text is not UNCHANGED_TOAST}
+    return {
+        name: values.json_value(text, convert)
+        for name, convert, text in zip(names, converters, row, strict=True)
+        if text is not UNCHANGED_TOAST
+    }
 
 
 def confirm(conn: psycopg.Connection, slot: str, lsn: int) -> None:

@@ -33,9 +33,18 @@ TIMESTAMP_OID = 1114
 TIMESTAMPTZ_OID = 1184
 
 # Spark SQL types for Bronze columns of each Postgres type
-SPARK_TYPES = {20: "bigint", 21: "smallint", 23: "int", 26: "bigint", 700: "float",
-               701: "double", 16: "boolean", 1082: "date", 1114: "timestamp",
-               1184: "timestamp"}
+SPARK_TYPES = {
+    20: "bigint",
+    21: "smallint",
+    23: "int",
+    26: "bigint",
+    700: "float",
+    701: "double",
+    16: "boolean",
+    1082: "date",
+    1114: "timestamp",
+    1184: "timestamp",
+}
 
 
 def spark_type(type_oid: int, modifier: int) -> str:

@@ -26,7 +26,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from infra.settings import ConfigError, first_problem
+from infra.errors import ConfigError
+from infra.settings import first_problem
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -131,9 +132,10 @@ class Contract(BaseModel):
     def _delimiter(cls, value: str | None) -> str | None:
         aliases = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
         value = aliases.get(value, value) if value is not None else None
-        if value is not None and (len(value) != 1 or value in "\"\r\n"):
-            raise ValueError(f"delimiter {value!r} must be one character (or tab, comma, "
-                             "semicolon, pipe)")
+        if value is not None and (len(value) != 1 or value in '"\r\n'):
+            raise ValueError(
+                f"delimiter {value!r} must be one character (or tab, comma, semicolon, pipe)"
+            )
         return value
 
     @model_validator(mode="after")

@@ -106,7 +106,7 @@ def decode(data: bytes, declared: str = "auto") -> Decoded:
         elif normal in ("utf-16", "utf-32") and not bom:
             encoding = detected if detected.startswith(normal) else f"{normal}-le"
     if encoding == "utf-8-sig":
-        body, skip = data[len(codecs.BOM_UTF8):], len(codecs.BOM_UTF8)
+        body, skip = data[len(codecs.BOM_UTF8) :], len(codecs.BOM_UTF8)
     elif bom and encoding in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
         skip = 4 if encoding.startswith("utf-32") else 2
         body = data[skip:]
@@ -120,7 +120,10 @@ def decode(data: bytes, declared: str = "auto") -> Decoded:
     shown = "utf-8" if encoding == "utf-8-sig" else encoding
     differs = declared != "auto" and codecs.lookup(detected).name != codecs.lookup(encoding).name
     return Decoded(
-        text=text, encoding=shown, bom=bom, detected=detected if differs else None,
+        text=text,
+        encoding=shown,
+        bom=bom,
+        detected=detected if differs else None,
         bad_offsets=offsets,
     )
 
@@ -134,5 +137,6 @@ def visible(text: str) -> str:
     """Text safe to store: each undecodable byte marker shown as \\xNN."""
     if not any(MARK_LOW <= ord(ch) <= MARK_HIGH for ch in text):
         return text
-    return "".join(f"\\x{ord(ch) - MARK_LOW:02X}" if MARK_LOW <= ord(ch) <= MARK_HIGH else ch
-                   for ch in text)
+    return "".join(
+        f"\\x{ord(ch) - MARK_LOW:02X}" if MARK_LOW <= ord(ch) <= MARK_HIGH else ch for ch in text
+    )

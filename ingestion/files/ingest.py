@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from infra.settings import ConfigError, Settings
+from infra.errors import ConfigError
+from infra.settings import Settings
 from ingestion.bronze.records import Origin, RecordStore, ingest_lock
 from ingestion.files import encoding, parse
 from ingestion.files.contract import Contract, load_contracts
@@ -77,13 +78,16 @@ def pending(folders: Folders, paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def contract_for(path: Path, folders: Folders, contracts: dict[str, Contract],
-                 dataset: str | None) -> Contract | None:
+def contract_for(
+    path: Path, folders: Folders, contracts: dict[str, Contract], dataset: str | None
+) -> Contract | None:
     if dataset:
         if dataset not in contracts:
-            raise ConfigError(f"no contract named {dataset!r}: choose one of "
-                              f"{', '.join(sorted(contracts))} or add ingestion/contracts/"
-                              f"{dataset}.yml")
+            raise ConfigError(
+                f"no contract named {dataset!r}: choose one of "
+                f"{', '.join(sorted(contracts))} or add ingestion/contracts/"
+                f"{dataset}.yml"
+            )
         return contracts[dataset]
     # a file in landing/<dataset>/ belongs to that dataset; otherwise match file patterns
     if path.parent != folders.landing and path.parent.name in contracts:
@@ -125,8 +129,14 @@ class _Chunks:
             self.quarantine = []
 
 
-def _load_rows(contract: Contract, data: bytes, name: str, report: IngestReport,
-               chunks: _Chunks, progress: Progress | None) -> None:
+def _load_rows(
+    contract: Contract,
+    data: bytes,
+    name: str,
+    report: IngestReport,
+    chunks: _Chunks,
+    progress: Progress | None,
+) -> None:
     if not data:
         raise parse.FileRejected("empty file (0 bytes): re-send the file with its content")
     try:
@@ -183,8 +193,13 @@ def _keep(path: Path, destination: Path, folders: Folders) -> Path:
     return target
 
 
-def ingest_file(store: RecordStore | None, contract: Contract | None, path: Path,
-                folders: Folders, progress: Progress | None = None) -> IngestReport:
+def ingest_file(
+    store: RecordStore | None,
+    contract: Contract | None,
+    path: Path,
+    folders: Folders,
+    progress: Progress | None = None,
+) -> IngestReport:
     started = time.perf_counter()
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
@@ -192,14 +207,19 @@ def ingest_file(store: RecordStore | None, contract: Contract | None, path: Path
     batch = batch_id(sha256, now)
     dataset = contract.name if contract else UNMATCHED
     report = IngestReport(
-        batch_id=batch, dataset=dataset, table=contract.table if contract else "-",
-        source=path.name, sha256=sha256, size_bytes=len(data),
+        batch_id=batch,
+        dataset=dataset,
+        table=contract.table if contract else "-",
+        source=path.name,
+        sha256=sha256,
+        size_bytes=len(data),
         started_at=now.isoformat(timespec="seconds"),
     )
     if contract is None or store is None:
         report.status = "rejected"
-        report.rejected_reason = ("no contract matches this file name: add one in "
-                                  "ingestion/contracts/ or pass --dataset")
+        report.rejected_reason = (
+            "no contract matches this file name: add one in ingestion/contracts/ or pass --dataset"
+        )
         _finish(report, path, folders.rejected / UNMATCHED / batch, folders, started)
         return report
     origin = Origin(dataset, path.name, sha256, batch, now)
@@ -211,8 +231,10 @@ def ingest_file(store: RecordStore | None, contract: Contract | None, path: Path
         report.notes.append("this content was rejected before; tried again")
     if done:
         report.status, report.duplicate_of = "duplicate", str(done[0]["batch_id"])
-        report.notes.append(f"same content already {done[0]['status']} as {done[0]['source']} "
-                            f"in batch {done[0]['batch_id']}: nothing ingested")
+        report.notes.append(
+            f"same content already {done[0]['status']} as {done[0]['source']} "
+            f"in batch {done[0]['batch_id']}: nothing ingested"
+        )
         if folders.holds(path):
             _finish(report, path, folders.archive / dataset / batch, folders, started)
         return report
@@ -230,14 +252,22 @@ def ingest_file(store: RecordStore | None, contract: Contract | None, path: Path
     report.seconds = time.perf_counter() - started
     report_path = report.save(folder, path.name)
     # the log entry is the commit point; the file leaves landing only after it
-    store.log(origin, report.status, reason=report.rejected_reason, rows_read=report.rows_read,
-              landed=report.landed, quarantined=report.quarantined, report=str(report_path))
+    store.log(
+        origin,
+        report.status,
+        reason=report.rejected_reason,
+        rows_read=report.rows_read,
+        landed=report.landed,
+        quarantined=report.quarantined,
+        report=str(report_path),
+    )
     _keep(path, folder, folders)
     return report
 
 
-def _finish(report: IngestReport, path: Path, folder: Path, folders: Folders,
-            started: float) -> None:
+def _finish(
+    report: IngestReport, path: Path, folder: Path, folders: Folders, started: float
+) -> None:
     report.seconds = time.perf_counter() - started
     report.save(folder, path.name)
     _keep(path, folder, folders)
@@ -251,7 +281,7 @@ def ingest_files(
     on_file: Callable[[IngestReport], None] | None = None,
 ) -> list[IngestReport]:
     """Ingest the given files or folders (default: the landing folder); one report per file."""
-    from infra.spark import session
+    from infra.engines.spark import session
 
     contracts = load_contracts()
     folders = Folders.of(settings)

@@ -72,8 +72,13 @@ def guess_format(name: str, text: str, declared: str) -> str:
     if declared != "auto":
         return declared
     stem = name.lower().removesuffix(".gz")
-    for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "json"),
-                        (".tsv", "tsv"), (".csv", "csv")):
+    for suffix, fmt in (
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "json"),
+        (".tsv", "tsv"),
+        (".csv", "csv"),
+    ):
         if stem.endswith(suffix):
             return fmt
     start = text.lstrip()[:1]
@@ -188,18 +193,21 @@ def delimited_records(
                     # a quote opened on this line swallowed the lines after it
                     raw = lines[record_start]
                     position = record_start + 1
-                    reason = Reason("unterminated quote", "the quoted field opened here never "
-                                    f"closes properly ({exc})")
+                    reason = Reason(
+                        "unterminated quote",
+                        f"the quoted field opened here never closes properly ({exc})",
+                    )
                 else:
                     raw = lines[record_start]
                     position = end
                     reason = Reason("malformed quoting", str(exc))
-                yield Record(record_start + 1, raw.rstrip("\r\n"), {},
-                             [reason, *_undecodable(raw, offsets)])
+                yield Record(
+                    record_start + 1, raw.rstrip("\r\n"), {}, [reason, *_undecodable(raw, offsets)]
+                )
                 break
             consumed = reader.line_num
             spanned = position + consumed - record_start
-            raw = "".join(lines[record_start: position + consumed]).rstrip("\r\n")
+            raw = "".join(lines[record_start : position + consumed]).rstrip("\r\n")
             if not fields:
                 continue  # blank line: not a row
             reasons = _undecodable(raw, offsets)
@@ -216,11 +224,11 @@ def delimited_records(
             yield Record(record_start + 1, raw, values, reasons)
 
 
-def _json_record(number: int, raw: str, value: object, declared: set[str],
-                 layout: Layout, seen_extra: set[str]) -> Record:
+def _json_record(
+    number: int, raw: str, value: object, declared: set[str], layout: Layout, seen_extra: set[str]
+) -> Record:
     if not isinstance(value, dict):
-        return Record(number, raw, {},
-                      [Reason("not an object", f"a JSON {type(value).__name__}")])
+        return Record(number, raw, {}, [Reason("not an object", f"a JSON {type(value).__name__}")])
     values: dict[str, object] = {}
     for key, item in value.items():
         name = normal_name(str(key))
@@ -246,8 +254,12 @@ def json_lines_records(
         try:
             value = json.loads(raw)
         except json.JSONDecodeError as exc:
-            yield Record(index + 1, raw, {},
-                         [*undecodable, Reason("invalid JSON", f"{exc.msg} at column {exc.colno}")])
+            yield Record(
+                index + 1,
+                raw,
+                {},
+                [*undecodable, Reason("invalid JSON", f"{exc.msg} at column {exc.colno}")],
+            )
             continue
         record = _json_record(index + 1, raw, value, declared, layout, seen_extra)
         record.reasons[:0] = undecodable
@@ -267,12 +279,15 @@ def json_array_records(contract: Contract, text: str, layout: Layout) -> Iterato
     if isinstance(document, dict):
         lists = [v for v in document.values() if isinstance(v, list)]
         if len(lists) != 1:
-            raise FileRejected("a JSON file must hold an array of objects (or one object "
-                               "with exactly one array field)")
+            raise FileRejected(
+                "a JSON file must hold an array of objects (or one object "
+                "with exactly one array field)"
+            )
         document = lists[0]
     if not isinstance(document, list):
-        raise FileRejected(f"a JSON file must hold an array of objects, not a "
-                           f"{type(document).__name__}")
+        raise FileRejected(
+            f"a JSON file must hold an array of objects, not a {type(document).__name__}"
+        )
     declared = {c.name for c in contract.columns}
     seen_extra: set[str] = set()
     for index, value in enumerate(document):
@@ -294,7 +309,8 @@ def records(
     layout.line_endings = _line_endings(lines)
     if len(layout.line_endings) > 1:
         layout.drift.append(
-            "mixed line endings (" + ", ".join(f"{k} {v}" for k, v in layout.line_endings.items())
+            "mixed line endings ("
+            + ", ".join(f"{k} {v}" for k, v in layout.line_endings.items())
             + ")"
         )
     if fmt == "jsonl":

@@ -55,8 +55,13 @@ class IngestReport:
             self.reasons[reason.kind] = self.reasons.get(reason.kind, 0) + 1
             examples = self.examples.setdefault(reason.kind, [])
             if len(examples) < EXAMPLES_PER_REASON:
-                examples.append({"row": row_number, "detail": reason.detail,
-                                 "raw": raw[:200] + ("…" if len(raw) > 200 else "")})
+                examples.append(
+                    {
+                        "row": row_number,
+                        "detail": reason.detail,
+                        "raw": raw[:200] + ("…" if len(raw) > 200 else ""),
+                    }
+                )
 
     @property
     def balanced(self) -> bool:
@@ -71,32 +76,58 @@ class IngestReport:
     def to_markdown(self) -> str:
         lines = [f"# Ingestion report: {self.source}", ""]
         rows = [
-            ("batch", self.batch_id), ("dataset", f"{self.dataset} → bronze.{self.table}"),
-            ("status", self.status + (f" ({self.rejected_reason})" if self.rejected_reason else "")
-             + (f" (same content as batch {self.duplicate_of})" if self.duplicate_of else "")),
+            ("batch", self.batch_id),
+            ("dataset", f"{self.dataset} → bronze.{self.table}"),
+            (
+                "status",
+                self.status
+                + (f" ({self.rejected_reason})" if self.rejected_reason else "")
+                + (f" (same content as batch {self.duplicate_of})" if self.duplicate_of else ""),
+            ),
             ("sha256", self.sha256 or "-"),
-            ("size", f"{self.size_bytes:,} bytes"
-             + (f", {self.compression}" if self.compression else "")),
-            ("encoding", (self.encoding or "-") + (" with BOM" if self.bom else "")
-             + (f" (content looks like {self.detected_encoding})" if self.detected_encoding
-                else "")),
-            ("format", (self.format or "-") + (f", delimiter {self.delimiter!r}"
-                                               if self.delimiter else "")),
+            (
+                "size",
+                f"{self.size_bytes:,} bytes"
+                + (f", {self.compression}" if self.compression else ""),
+            ),
+            (
+                "encoding",
+                (self.encoding or "-")
+                + (" with BOM" if self.bom else "")
+                + (
+                    f" (content looks like {self.detected_encoding})"
+                    if self.detected_encoding
+                    else ""
+                ),
+            ),
+            (
+                "format",
+                (self.format or "-")
+                + (f", delimiter {self.delimiter!r}" if self.delimiter else ""),
+            ),
             ("line endings", ", ".join(f"{k} {v:,}" for k, v in self.line_endings.items()) or "-"),
-            ("rows read", f"{self.rows_read:,}"), ("landed", f"{self.landed:,}"),
+            ("rows read", f"{self.rows_read:,}"),
+            ("landed", f"{self.landed:,}"),
             ("quarantined", f"{self.quarantined:,}"),
             ("accounting", "landed + quarantined = read" if self.balanced else "UNBALANCED"),
             ("time", f"{self.seconds:.2f}s from {self.started_at}"),
         ]
         lines += ["| field | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
         if self.undecodable_bytes:
-            lines += [f"{self.undecodable_bytes:,} undecodable byte(s) in the declared encoding; "
-                      "their rows are quarantined with the byte offsets.", ""]
+            lines += [
+                f"{self.undecodable_bytes:,} undecodable byte(s) in the declared encoding; "
+                "their rows are quarantined with the byte offsets.",
+                "",
+            ]
         if self.schema_drift:
             lines += ["## Schema drift", "", *(f"- {d}" for d in self.schema_drift), ""]
         if self.reasons:
-            lines += ["## Quarantine reasons", "", "| reason | rows | examples (row: detail) |",
-                      "|---|---:|---|"]
+            lines += [
+                "## Quarantine reasons",
+                "",
+                "| reason | rows | examples (row: detail) |",
+                "|---|---:|---|",
+            ]
             for reason, count in sorted(self.reasons.items(), key=lambda kv: -kv[1]):
                 examples = "<br>".join(
                     f"{e['row']}: {_cell(str(e['detail']))}" for e in self.examples.get(reason, [])
@@ -138,5 +169,6 @@ def find_reports(roots: list[Path], key: str) -> list[Path]:
             if key in (path.parent.name, stem) or str(candidate) == str(path.parent / stem):
                 found.append(path)
     # the report of the ingestion itself before later "already ingested" notes
-    return sorted(found, key=lambda p: (load(p).get("status") != "duplicate",
-                                        p.stat().st_mtime), reverse=True)
+    return sorted(
+        found, key=lambda p: (load(p).get("status") != "duplicate", p.stat().st_mtime), reverse=True
+    )

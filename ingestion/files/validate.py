@@ -121,8 +121,11 @@ def _date(column: Column, value: object) -> date:
 def _timestamp(column: Column, value: object) -> datetime:
     text = _as_text(value).strip()
     try:
-        moment = (datetime.strptime(text, column.format) if column.format
-                  else datetime.fromisoformat(text))
+        moment = (
+            datetime.strptime(text, column.format)
+            if column.format
+            else datetime.fromisoformat(text)
+        )
     except ValueError:
         raise Invalid(f"not a timestamp ({column.format or 'ISO-8601'})", _preview(value)) from None
     # a timestamp without an offset is taken as UTC
@@ -204,6 +207,10 @@ def validate(
             reasons.append(Reason(f"{column.name}: {exc.rule}", str(exc)))
         except (ArithmeticError, ValueError) as exc:  # e.g. a date beyond year 1..9999
             typed[column.name] = None
-            reasons.append(Reason(f"{column.name}: out of range for {column.type}",
-                                  f"{_preview(value)} ({type(exc).__name__})"))
+            reasons.append(
+                Reason(
+                    f"{column.name}: out of range for {column.type}",
+                    f"{_preview(value)} ({type(exc).__name__})",
+                )
+            )
     return typed, reasons

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import psycopg
 
+from infra.errors import SourceError
 from infra.settings import Settings
 
 PUBLICATION = "lakepulse_wwi"
 SCHEMAS = ("application", "sales", "warehouse", "purchasing")
-
-
-class SourceError(RuntimeError):
-    """The source database cannot be used as asked; str() names the cause and the fix."""
 
 
 def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connection:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import psycopg
 
+from infra.errors import SourceError
 from infra.settings import Settings
-from ingestion.source.db import PUBLICATION, SCHEMAS, SourceError, connect, wwi_loaded
+from ingestion.source.db import PUBLICATION, SCHEMAS, connect, wwi_loaded
 from ingestion.source.generator import TABLE_ORDER, Dataset, generate
 
 HERE = Path(__file__).resolve().parent
@@ -82,9 +83,14 @@ def seed(
         conn.execute("analyze")
         digest = content_hash(conn)
     return SeedReport(
-        scale=scale, seed=seed, dirty_rate=dirty_rate, counts=dataset.counts(),
-        planted=dataset.planted, content_hash=digest,
-        generate_seconds=generated - began, load_seconds=loaded - generated,
+        scale=scale,
+        seed=seed,
+        dirty_rate=dirty_rate,
+        counts=dataset.counts(),
+        planted=dataset.planted,
+        content_hash=digest,
+        generate_seconds=generated - began,
+        load_seconds=loaded - generated,
     )
 
 

@@ -19,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from infra.errors import SourceError
 from infra.settings import Settings
-from ingestion.source.db import SourceError, connect, wwi_loaded
+from ingestion.source.db import connect, wwi_loaded
 
 PATTERNS = ("trickle", "bulk", "burst")
 SCHEMA_CHANGE_COLUMN = "loyalty_tier"
@@ -70,8 +71,10 @@ class _State:
 
 
 ID_COLUMNS = {
-    "sales.orders": "order_id", "sales.order_lines": "order_line_id",
-    "sales.invoices": "invoice_id", "sales.invoice_lines": "invoice_line_id",
+    "sales.orders": "order_id",
+    "sales.order_lines": "order_line_id",
+    "sales.invoices": "invoice_id",
+    "sales.invoice_lines": "invoice_line_id",
     "warehouse.stock_item_transactions": "stock_item_transaction_id",
 }
 
@@ -81,6 +84,7 @@ def _load_state(conn: psycopg.Connection, seed: int) -> _State:
         table: conn.execute(f"select coalesce(max({col}), 0) from {table}").fetchone()[0]
         for table, col in ID_COLUMNS.items()
     }
+
     def ids(sql: str) -> list[int]:
         return [r[0] for r in conn.execute(sql).fetchall()]
 
@@ -90,10 +94,13 @@ def _load_state(conn: psycopg.Connection, seed: int) -> _State:
             "select stock_item_id, unit_price, tax_rate, unit_package_id from warehouse.stock_items"
         ).fetchall()
     }
-    has_loyalty = bool(conn.execute(
-        "select 1 from information_schema.columns where table_schema = 'sales' "
-        "and table_name = 'customers' and column_name = %s", (SCHEMA_CHANGE_COLUMN,),
-    ).fetchone())
+    has_loyalty = bool(
+        conn.execute(
+            "select 1 from information_schema.columns where table_schema = 'sales' "
+            "and table_name = 'customers' and column_name = %s",
+            (SCHEMA_CHANGE_COLUMN,),
+        ).fetchone()
+    )
     return _State(
         rng=random.Random(f"simulate:{seed}"),
         next_id=next_id,
@@ -122,8 +129,14 @@ def new_order(cur: psycopg.Cursor, s: _State, record: Change) -> None:
         "status, comments, last_edited_when) select %s, customer_id, %s, "
         "primary_contact_person_id, %s, %s, %s, 'entered', null, now() "
         "from sales.customers where customer_id = %s",
-        (order_id, s.rng.randint(1, 10), today, today + timedelta(days=1),
-         str(s.rng.randint(10000, 99999)), customer),
+        (
+            order_id,
+            s.rng.randint(1, 10),
+            today,
+            today + timedelta(days=1),
+            str(s.rng.randint(10000, 99999)),
+            customer,
+        ),
     )
     record("sales.orders", "insert", cur.rowcount)
     for item_id in s.rng.sample(sorted(s.items), k=s.rng.randint(1, 5)):
@@ -133,8 +146,15 @@ def new_order(cur: psycopg.Cursor, s: _State, record: Change) -> None:
             "package_type_id, quantity, unit_price, tax_rate, picked_quantity, last_edited_when) "
             "select %s, %s, stock_item_id, stock_item_name, %s, %s, %s, %s, 0, now() "
             "from warehouse.stock_items where stock_item_id = %s",
-            (s.take_id("sales.order_lines"), order_id, package, s.rng.randint(1, 60), price, rate,
-             item_id),
+            (
+                s.take_id("sales.order_lines"),
+                order_id,
+                package,
+                s.rng.randint(1, 60),
+                price,
+                rate,
+                item_id,
+            ),
         )
         record("sales.order_lines", "insert", cur.rowcount)
     s.open_orders.append(order_id)
@@ -170,8 +190,19 @@ def invoice_order(cur: psycopg.Cursor, s: _State, record: Change) -> None:
             "description, package_type_id, quantity, unit_price, tax_rate, tax_amount, "
             "line_profit, extended_price, last_edited_when) "
             "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())",
-            (s.take_id("sales.invoice_lines"), invoice_id, item_id, desc, package, qty, price,
-             rate, round(tax, 2), round(net * 0.35, 2), round(net + tax, 2)),
+            (
+                s.take_id("sales.invoice_lines"),
+                invoice_id,
+                item_id,
+                desc,
+                package,
+                qty,
+                price,
+                rate,
+                round(tax, 2),
+                round(net * 0.35, 2),
+                round(net + tax, 2),
+            ),
         )
         record("sales.invoice_lines", "insert", cur.rowcount)
         cur.execute(
@@ -205,8 +236,7 @@ def invoice_order(cur: psycopg.Cursor, s: _State, record: Change) -> None:
     )
     record("sales.order_lines", "update", cur.rowcount)
     cur.execute(
-        "update sales.orders set status = 'invoiced', last_edited_when = now() "
-        "where order_id = %s",
+        "update sales.orders set status = 'invoiced', last_edited_when = now() where order_id = %s",
         (order_id,),
     )
     record("sales.orders", "update", cur.rowcount)
@@ -303,8 +333,12 @@ def price_change(cur: psycopg.Cursor, s: _State, record: Change) -> None:
 
 
 OPERATIONS: list[tuple[Callable[[psycopg.Cursor, _State, Change], None], float]] = [
-    (new_order, 0.35), (invoice_order, 0.20), (status_change, 0.15),
-    (customer_contact_change, 0.10), (cancellation, 0.07), (inventory_movement, 0.08),
+    (new_order, 0.35),
+    (invoice_order, 0.20),
+    (status_change, 0.15),
+    (customer_contact_change, 0.10),
+    (cancellation, 0.07),
+    (inventory_movement, 0.08),
     (price_change, 0.05),
 ]
 
@@ -353,8 +387,10 @@ def simulate(
         state = _load_state(conn, seed)
         ops, weights = zip(*OPERATIONS, strict=True)
         if schema_change:  # fill the new column quickly
-            weights = tuple(w * 4 if op is customer_contact_change else w
-                            for op, w in zip(ops, weights, strict=True))
+            weights = tuple(
+                w * 4 if op is customer_contact_change else w
+                for op, w in zip(ops, weights, strict=True)
+            )
         began = time.monotonic()
         while True:
             elapsed = time.monotonic() - began
@@ -376,8 +412,10 @@ def simulate(
                     while sum(pending.values()) < tx_events:
                         op = state.rng.choices(ops, weights)[0]
                         op(cur, state, record)
-                        if max_events is not None and \
-                                ledger.events + sum(pending.values()) >= max_events:
+                        if (
+                            max_events is not None
+                            and ledger.events + sum(pending.values()) >= max_events
+                        ):
                             break
             except psycopg.Error:
                 _restore(state, snapshot)  # rolled back: nothing of it counts
@@ -387,8 +425,11 @@ def simulate(
             if on_commit:
                 on_commit(ledger)
             # pace: stay at or under the target events/s
-            ahead = ledger.events / target_rate - (time.monotonic() - began) \
-                if pattern == "trickle" else sum(pending.values()) / target_rate
+            ahead = (
+                ledger.events / target_rate - (time.monotonic() - began)
+                if pattern == "trickle"
+                else sum(pending.values()) / target_rate
+            )
             if ahead > 0:
                 time.sleep(min(ahead, max(0.0, duration - (time.monotonic() - began))))
         ledger.seconds = time.monotonic() - began
@@ -406,11 +447,20 @@ def _pacing(pattern: str, rate: float, elapsed: float) -> tuple[float, int]:
 
 
 def _snapshot(state: _State) -> tuple:
-    return (dict(state.next_id), list(state.open_orders), list(state.invoiced_orders),
-            dict(state.items), state.rng.getstate())
+    return (
+        dict(state.next_id),
+        list(state.open_orders),
+        list(state.invoiced_orders),
+        dict(state.items),
+        state.rng.getstate(),
+    )
 
 
 def _restore(state: _State, snap: tuple) -> None:
     state.next_id, state.open_orders, state.invoiced_orders, state.items = (
-        snap[0], snap[1], snap[2], snap[3])
+        snap[0],
+        snap[1],
+        snap[2],
+        snap[3],
+    )
     state.rng.setstate(snap[4])

@@ -41,9 +41,15 @@ class RatingsApi:
 
     def add(self, first: int, count: int, at: datetime) -> None:
         for i in range(first, first + count):
-            self.records.append({"rating_id": i, "stock_item_id": 1 + i % 200,
-                                 "stars": 1 + i % 5, "review": f"review {i}",
-                                 "updated_at": _iso(at + timedelta(seconds=i))})
+            self.records.append(
+                {
+                    "rating_id": i,
+                    "stock_item_id": 1 + i % 200,
+                    "stars": 1 + i % 5,
+                    "review": f"review {i}",
+                    "updated_at": _iso(at + timedelta(seconds=i)),
+                }
+            )
 
     def page(self, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         self.requests.append(query)
@@ -56,9 +62,11 @@ class RatingsApi:
             self.blocked.set()
             self.release.wait(120)
         since = query.get("updated_since")
-        rows = sorted((r for r in self.records if since is None or str(r["updated_at"]) >= since),
-                      key=lambda r: (str(r["updated_at"]), int(r["rating_id"])))
-        body = {"data": rows[(page - 1) * size: page * size], "page": page}
+        rows = sorted(
+            (r for r in self.records if since is None or str(r["updated_at"]) >= since),
+            key=lambda r: (str(r["updated_at"]), int(r["rating_id"])),
+        )
+        body = {"data": rows[(page - 1) * size : page * size], "page": page}
         return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
 
 
@@ -119,25 +127,28 @@ columns:
 
 
 def _count(spark, table: str) -> tuple[int, int]:
-    row = spark.sql(f"select count(*) as n, count(distinct rating_id, updated_at) as k "
-                    f"from bronze.{table}").collect()[0]
+    row = spark.sql(
+        f"select count(*) as n, count(distinct rating_id, updated_at) as k from bronze.{table}"
+    ).collect()[0]
     return row["n"], row["k"]
 
 
-def test_pages_retries_quarantine_and_incremental_watermark(api, tmp_path, settings, spark,
-                                                             monkeypatch):
+def test_pages_retries_quarantine_and_incremental_watermark(
+    api, tmp_path, settings, spark, monkeypatch
+):
     state, port = api
     monkeypatch.setenv("TEST_RATINGS_TOKEN", TOKEN)
     source = load_api(_source_file(tmp_path / "apis", "ratings_a", port))
     state.add(1, 248, T0)
-    state.records.append({"rating_id": 900, "stock_item_id": 3, "stars": 9,
-                          "updated_at": _iso(T0)})
+    state.records.append({"rating_id": 900, "stock_item_id": 3, "stars": 9, "updated_at": _iso(T0)})
     state.records.append({"rating_id": 901, "stars": 2, "updated_at": _iso(T0)})
     state.failures = {2: [429], 3: [500, 503]}
     first = pull(settings, source)
     assert (first.rows_read, first.landed, first.quarantined) == (250, 248, 2)
-    assert set(first.reasons) == {"stars: above the maximum 5",
-                                  "stock_item_id: required value missing"}
+    assert set(first.reasons) == {
+        "stars: above the maximum 5",
+        "stock_item_id: required value missing",
+    }
     assert "HTTP 429 x1" in first.notes[1] and "HTTP 500 x1" in first.notes[1]
     assert "HTTP 503 x1" in first.notes[1]
     assert _count(spark, "tests__ratings_a") == (248, 248)
@@ -154,16 +165,14 @@ def test_pages_retries_quarantine_and_incremental_watermark(api, tmp_path, setti
     assert second.landed == 35 and any("already in Bronze" in n for n in second.notes)
     assert _count(spark, "tests__ratings_a") == (283, 283)
     # the record that set the watermark changes: its new version lands
-    state.records[247]["stars"], state.records[247]["updated_at"] = 1, _iso(
-        T0 + timedelta(days=3))
+    state.records[247]["stars"], state.records[247]["updated_at"] = 1, _iso(T0 + timedelta(days=3))
     third = pull(settings, source)
     assert third.landed == 1 and _count(spark, "tests__ratings_a") == (284, 284)
     fourth = pull(settings, source)
     assert fourth.landed == 0 and _count(spark, "tests__ratings_a") == (284, 284)
 
 
-def test_kill_9_mid_pull_resumes_from_the_watermark(api, tmp_path, settings, spark,
-                                                    stack_env_vars):
+def test_kill_9_mid_pull_resumes_from_the_watermark(api, tmp_path, settings, spark, stack_env_vars):
     state, port = api
     apis = tmp_path / "apis"
     _source_file(apis, "ratings_k", port)
@@ -175,8 +184,12 @@ def test_kill_9_mid_pull_resumes_from_the_watermark(api, tmp_path, settings, spa
     state.add(2000, 250, T0 + timedelta(days=1))
     state.requests.clear()
     state.block_page = 2
-    proc = subprocess.Popen([LAKEPULSE, "ingest", "api", "ratings_k"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [LAKEPULSE, "ingest", "api", "ratings_k"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     assert state.blocked.wait(120), "the pull never reached page 2"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -208,5 +221,6 @@ def test_api_errors_are_one_line(api, tmp_path, stack_env_vars):
     assert unknown.returncode == 1 and "ratings_e" in unknown.stderr
     for result in (no_token, wrong, down, unknown):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert not (Path(stack_env_vars["LAKEPULSE_HOME"]) / "lake" / "bronze"
-                / "tests__ratings_e").exists()
+    assert not (
+        Path(stack_env_vars["LAKEPULSE_HOME"]) / "lake" / "bronze" / "tests__ratings_e"
+    ).exists()

@@ -41,7 +41,10 @@ def capture_error_line(env: dict[str, str]) -> str:
     """Run `lakepulse ingest cdc --once`; it must fail with exactly one stderr line."""
     result = subprocess.run(
         [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once"],
-        env=env, capture_output=True, text=True, timeout=180,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -76,19 +79,32 @@ def test_snapshot_of_tables_larger_than_a_chunk_lands_every_row(
     # values land as Postgres holds them: booleans, decimals, padded text, in both the typed
     # columns and the envelope
     with connect(settings) as conn:
-        pg = {r[0]: r[1:] for r in conn.execute(
-            "select stock_item_id, is_chiller_stock, unit_price, stock_item_name "
-            "from warehouse.stock_items").fetchall()}
-    rows = spark.sql("select stock_item_id, is_chiller_stock, unit_price, stock_item_name, "
-                     "_envelope from bronze.warehouse__stock_items").collect()
-    assert {r["stock_item_id"]: (r["is_chiller_stock"], r["unit_price"], r["stock_item_name"])
-            for r in rows} == pg
+        pg = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                "select stock_item_id, is_chiller_stock, unit_price, stock_item_name "
+                "from warehouse.stock_items"
+            ).fetchall()
+        }
+    rows = spark.sql(
+        "select stock_item_id, is_chiller_stock, unit_price, stock_item_name, "
+        "_envelope from bronze.warehouse__stock_items"
+    ).collect()
+    assert {
+        r["stock_item_id"]: (r["is_chiller_stock"], r["unit_price"], r["stock_item_name"])
+        for r in rows
+    } == pg
     with connect(settings) as conn:
         employees = conn.execute(
-            "select count(*) from application.people where is_employee").fetchone()[0]
-    assert employees > 0 and spark.sql(
-        "select count(*) n from bronze.application__people where is_employee").collect()[0]["n"
-    ] == employees
+            "select count(*) from application.people where is_employee"
+        ).fetchone()[0]
+    assert (
+        employees > 0
+        and spark.sql(
+            "select count(*) n from bronze.application__people where is_employee"
+        ).collect()[0]["n"]
+        == employees
+    )
     for r in rows:
         after = orjson.loads(r["_envelope"])["after"]
         assert after["is_chiller_stock"] is pg[r["stock_item_id"]][0]
@@ -122,13 +138,11 @@ def test_snapshot_then_stream_reconciles_with_the_ledger(fresh, spark, settings)
 
     # deletes carry before-images (key and values), from the envelope too
     deletes = spark.sql(
-        "select order_line_id, quantity, _envelope from bronze.sales__order_lines "
-        "where _op = 'd'"
+        "select order_line_id, quantity, _envelope from bronze.sales__order_lines where _op = 'd'"
     ).collect()
     assert deletes
     assert all(r["order_line_id"] is not None and r["quantity"] is not None for r in deletes)
-    assert all('"before":{' in r["_envelope"] and '"after":null' in r["_envelope"]
-               for r in deletes)
+    assert all('"before":{' in r["_envelope"] and '"after":null' in r["_envelope"] for r in deletes)
 
     # a multi-table transaction keeps one _tx_id, one commit LSN and a gapless order
     seqs: dict[int, list[int]] = {}
@@ -170,7 +184,9 @@ def test_kill_9_mid_stream_loses_nothing_and_duplicates_nothing(
     for _ in range(3):
         proc = subprocess.Popen(
             [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once", "--batch", "1000"],
-            env=stack_env_vars, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=stack_env_vars,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(rng.uniform(3.5, 8.0))  # start-up takes ~3 s, the drain much longer
         if proc.poll() is None:
@@ -201,8 +217,12 @@ def test_added_source_column_appears_in_bronze(fresh, spark, settings):
         f"select count(*) n from bronze.sales__customers where {SCHEMA_CHANGE_COLUMN} is not null"
     ).collect()[0]["n"]
     assert filled == ledger.changes[("sales.customers", "update")]
-    assert spark.sql("select count(*) n from bronze.sales__customers where _op = 'r'"
-                     ).collect()[0]["n"] == fresh.counts["sales.customers"]
+    assert (
+        spark.sql("select count(*) n from bronze.sales__customers where _op = 'r'").collect()[0][
+            "n"
+        ]
+        == fresh.counts["sales.customers"]
+    )
     seed(settings, scale=0.01, seed=42, replace=True)
 
 
@@ -238,8 +258,11 @@ def test_follow_mode_captures_changes_as_they_commit(fresh, settings):
 
     run(settings)
     result = {}
-    follower = threading.Thread(target=lambda: result.update(
-        summary=run(settings, follow=True, max_seconds=14, poll_seconds=0.2)))
+    follower = threading.Thread(
+        target=lambda: result.update(
+            summary=run(settings, follow=True, max_seconds=14, poll_seconds=0.2)
+        )
+    )
     follower.start()
     time.sleep(3)
     ledger = simulate(settings, pattern="trickle", rate=150, duration=4, seed=21)
@@ -251,15 +274,30 @@ def test_follow_mode_captures_changes_as_they_commit(fresh, settings):
 
 
 def test_slot_in_use_by_another_consumer_is_a_clear_error(fresh, settings, stack_env_vars):
-    from infra.stack.postgres import bindir
+    from infra.services.postgres import bindir
 
     run(settings)
-    dsn = (f"host=127.0.0.1 port={settings.ports.postgres} user={settings.pg_user} "
-           f"dbname={settings.pg_database}")
+    dsn = (
+        f"host=127.0.0.1 port={settings.ports.postgres} user={settings.pg_user} "
+        f"dbname={settings.pg_database}"
+    )
     other = subprocess.Popen(
-        [str(bindir() / "pg_recvlogical"), "-d", dsn, "--slot", SLOT, "--start", "-f", "/dev/null",
-         "-o", "proto_version=1", "-o", f"publication_names={PUBLICATION}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(bindir() / "pg_recvlogical"),
+            "-d",
+            dsn,
+            "--slot",
+            SLOT,
+            "--start",
+            "-f",
+            "/dev/null",
+            "-o",
+            "proto_version=1",
+            "-o",
+            f"publication_names={PUBLICATION}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         with connect(settings, autocommit=True) as conn:
@@ -302,8 +340,10 @@ def test_metastore_down_is_a_clear_error_and_a_rerun_resumes(fresh, settings, st
 
     run(settings)
     ledger = simulate(settings, pattern="trickle", rate=200, duration=1, seed=3)
-    slot_lsn = ("select confirmed_flush_lsn from pg_replication_slots where slot_name = %s",
-                (SLOT,))
+    slot_lsn = (
+        "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s",
+        (SLOT,),
+    )
     with connect(settings) as conn:
         before = conn.execute(*slot_lsn).fetchone()
     assert run_cli("down", "--only", "metastore", env=stack_env_vars).returncode == 0
@@ -328,8 +368,9 @@ def test_missing_publication_is_a_clear_error(fresh, settings, stack_env_vars):
         seed(settings, scale=0.01, seed=42, replace=True)
 
 
-def test_cdc_stream_flow_beats_and_survives_sail_and_postgres_restarts(fresh, spark, settings,
-                                                                      stack_env_vars):
+def test_cdc_stream_flow_beats_and_survives_sail_and_postgres_restarts(
+    fresh, spark, settings, stack_env_vars
+):
     """The cdc_stream flow follows the WAL and reports heartbeats. A Sail restart is ridden
     out (by the Spark Connect client's retries or by a flow restart); a Postgres restart drops
     the replication connection, so the flow restarts the capture. Every change lands once."""
@@ -344,8 +385,11 @@ def test_cdc_stream_flow_beats_and_survives_sail_and_postgres_restarts(fresh, sp
 
     def stream() -> None:
         with stack_prefect(settings):
-            result.update(cdc_stream(run_seconds=70, heartbeat_seconds=3, max_restarts=30,
-                                     restart_delay_seconds=3))
+            result.update(
+                cdc_stream(
+                    run_seconds=70, heartbeat_seconds=3, max_restarts=30, restart_delay_seconds=3
+                )
+            )
 
     def trickle(seed: int):
         return simulate(settings, pattern="trickle", rate=150, duration=3, seed=seed)
@@ -369,8 +413,7 @@ def test_cdc_stream_flow_beats_and_survives_sail_and_postgres_restarts(fresh, sp
     assert result["restarts"] >= 1 and result["heartbeats"] >= 2
     expected = sum((ledger_counts(ledger) for ledger in ledgers), Counter())
     tables = sorted({t for t, _ in expected})
-    stream_counts = Counter({k: v for k, v in bronze_counts(spark, tables).items()
-                             if k[1] != "r"})
+    stream_counts = Counter({k: v for k, v in bronze_counts(spark, tables).items() if k[1] != "r"})
     assert stream_counts == expected
     assert result["events"] == sum(expected.values())
 
@@ -383,7 +426,9 @@ def test_kill_9_during_the_initial_snapshot_is_rolled_back_and_redone(
     env = dict(stack_env_vars, LAKEPULSE_CDC_SNAPSHOT_CHUNK="100")
     proc = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     # second commit of sales.invoices: mid-snapshot, with big tables still to come
     marker = settings.lake_dir / "bronze" / "sales__invoices" / "_delta_log" / f"{1:020d}.json"
@@ -394,10 +439,18 @@ def test_kill_9_during_the_initial_snapshot_is_rolled_back_and_redone(
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    partial = {t: n for (t, op), n in bronze_counts(spark, [
-        t for t in fresh.counts
-        if (settings.lake_dir / "bronze" / t.replace(".", "__")).exists()
-    ]).items() if op == "r"}
+    partial = {
+        t: n
+        for (t, op), n in bronze_counts(
+            spark,
+            [
+                t
+                for t in fresh.counts
+                if (settings.lake_dir / "bronze" / t.replace(".", "__")).exists()
+            ],
+        ).items()
+        if op == "r"
+    }
     assert 0 < sum(partial.values()) < sum(fresh.counts.values())
 
     summary = run(settings)
@@ -407,8 +460,9 @@ def test_kill_9_during_the_initial_snapshot_is_rolled_back_and_redone(
     assert landed == fresh.counts  # every row once: the unfinished attempt's rows are gone
     for table in fresh.counts:
         name = "bronze." + table.replace(".", "__")
-        batches = spark.sql(f"select count(distinct _batch_id) n from {name} where _op = 'r'"
-                            ).collect()[0]["n"]
+        batches = spark.sql(
+            f"select count(distinct _batch_id) n from {name} where _op = 'r'"
+        ).collect()[0]["n"]
         assert batches == 1, table
 
     ledger = simulate(settings, pattern="trickle", rate=300, duration=2, seed=41)
@@ -417,11 +471,12 @@ def test_kill_9_during_the_initial_snapshot_is_rolled_back_and_redone(
     assert Counter(resumed.events) == ledger_counts(ledger)
 
 
-def test_wal_level_not_logical_is_a_clear_error(settings, stack_env_vars, home_factory,
-                                                 monkeypatch):
+def test_wal_level_not_logical_is_a_clear_error(
+    settings, stack_env_vars, home_factory, monkeypatch
+):
     """A source Postgres running with wal_level = replica: one line naming the setting."""
+    from infra.services import postgres
     from infra.settings import Settings
-    from infra.stack import postgres
     from tests.helpers import free_port
 
     port = free_port()
@@ -429,8 +484,11 @@ def test_wal_level_not_logical_is_a_clear_error(settings, stack_env_vars, home_f
     monkeypatch.setenv("LAKEPULSE_PG_PORT", str(port))
     other = Settings.from_env()
     logical = postgres.argv
-    monkeypatch.setattr(postgres, "argv", lambda s: [
-        "wal_level=replica" if a == "wal_level=logical" else a for a in logical(s)])
+    monkeypatch.setattr(
+        postgres,
+        "argv",
+        lambda s: ["wal_level=replica" if a == "wal_level=logical" else a for a in logical(s)],
+    )
     postgres.start(other)
     try:
         deadline = time.monotonic() + 60
@@ -449,11 +507,15 @@ def test_table_added_to_the_publication_is_snapshotted_then_streamed(fresh, spar
     its changes the capture slot saw before that snapshot are in it, not doubled."""
     run(settings)
     with connect(settings, autocommit=True) as conn:
-        conn.execute("create table sales.promotions (promotion_id int primary key, "
-                     "name text not null, discount numeric(5,2))")
+        conn.execute(
+            "create table sales.promotions (promotion_id int primary key, "
+            "name text not null, discount numeric(5,2))"
+        )
         conn.execute("alter table sales.promotions replica identity full")
-        conn.execute("insert into sales.promotions select g, 'p' || g, g / 10.0 "
-                     "from generate_series(1, 500) g")
+        conn.execute(
+            "insert into sales.promotions select g, 'p' || g, g / 10.0 "
+            "from generate_series(1, 500) g"
+        )
         conn.execute(f"alter publication {PUBLICATION} add table sales.promotions")
         # published now, so in the slot's stream, but older than the coming snapshot
         conn.execute("update sales.promotions set name = 'early' where promotion_id <= 10")
@@ -466,8 +528,9 @@ def test_table_added_to_the_publication_is_snapshotted_then_streamed(fresh, spar
         assert promo == {"r": 500}  # the early updates are inside the snapshot
         others = Counter({k: v for k, v in first.events.items() if k[0] != "sales.promotions"})
         assert others == ledger_counts(ledger)
-        early = spark.sql("select count(*) n from bronze.sales__promotions "
-                          "where name = 'early'").collect()[0]["n"]
+        early = spark.sql(
+            "select count(*) n from bronze.sales__promotions where name = 'early'"
+        ).collect()[0]["n"]
         assert early == 10
 
         with connect(settings, autocommit=True) as conn:
@@ -477,40 +540,52 @@ def test_table_added_to_the_publication_is_snapshotted_then_streamed(fresh, spar
         second = run(settings)
         assert second.snapshot_tables == 0 and not second.notes
         assert {op: n for (t, op), n in second.events.items() if t == "sales.promotions"} == {
-            "u": 5, "d": 3, "c": 2}
+            "u": 5,
+            "d": 3,
+            "c": 2,
+        }
         latest = spark.sql(
             "select promotion_id, name, discount, _op from (select *, row_number() over "
             "(partition by promotion_id order by _lsn desc, _seq desc) rn "
             "from bronze.sales__promotions) where rn = 1"
         ).collect()
-        bronze_state = {r["promotion_id"]: (r["name"], r["discount"])
-                        for r in latest if r["_op"] != "d"}
+        bronze_state = {
+            r["promotion_id"]: (r["name"], r["discount"]) for r in latest if r["_op"] != "d"
+        }
         with connect(settings) as conn:
-            pg_state = {r[0]: (r[1], r[2]) for r in conn.execute(
-                "select promotion_id, name, discount from sales.promotions").fetchall()}
+            pg_state = {
+                r[0]: (r[1], r[2])
+                for r in conn.execute(
+                    "select promotion_id, name, discount from sales.promotions"
+                ).fetchall()
+            }
         assert bronze_state == pg_state
     finally:
         with connect(settings, autocommit=True) as conn:
             conn.execute("drop table if exists sales.promotions")
 
 
-def test_table_published_while_following_is_snapshotted_without_a_restart(fresh, spark,
-                                                                          settings):
+def test_table_published_while_following_is_snapshotted_without_a_restart(fresh, spark, settings):
     import threading
 
     run(settings)
     result = {}
-    follower = threading.Thread(target=lambda: result.update(
-        summary=run(settings, follow=True, max_seconds=15, poll_seconds=0.2)))
+    follower = threading.Thread(
+        target=lambda: result.update(
+            summary=run(settings, follow=True, max_seconds=15, poll_seconds=0.2)
+        )
+    )
     follower.start()
     try:
         time.sleep(3)
         with connect(settings, autocommit=True) as conn:
-            conn.execute("create table sales.promotions (promotion_id int primary key, "
-                         "name text not null)")
+            conn.execute(
+                "create table sales.promotions (promotion_id int primary key, name text not null)"
+            )
             conn.execute("alter table sales.promotions replica identity full")
-            conn.execute("insert into sales.promotions select g, 'p' || g "
-                         "from generate_series(1, 300) g")
+            conn.execute(
+                "insert into sales.promotions select g, 'p' || g from generate_series(1, 300) g"
+            )
             conn.execute(f"alter publication {PUBLICATION} add table sales.promotions")
             conn.execute("update sales.promotions set name = 'seen' where promotion_id <= 10")
             time.sleep(4)
@@ -526,8 +601,9 @@ def test_table_published_while_following_is_snapshotted_without_a_restart(fresh,
             "where rn = 1"
         ).collect()
         with connect(settings) as conn:
-            pg_state = dict(conn.execute("select promotion_id, name from sales.promotions"
-                                         ).fetchall())
+            pg_state = dict(
+                conn.execute("select promotion_id, name from sales.promotions").fetchall()
+            )
         assert {r["promotion_id"]: r["name"] for r in latest} == pg_state
         assert sum(1 for name in pg_state.values() if name == "later") == 5
     finally:

@@ -47,12 +47,19 @@ def assert_silver_matches_postgres(spark, settings) -> None:
             got = spark.table(f"silver.stg_wwi__{entity}").count()
             assert got == expected, f"{table}: Postgres {expected}, Silver {got}"
         holdings = conn.execute(
-            "select sum(quantity_on_hand) from warehouse.stock_item_holdings").fetchone()[0]
+            "select sum(quantity_on_hand) from warehouse.stock_item_holdings"
+        ).fetchone()[0]
         prices = conn.execute("select sum(unit_price) from warehouse.stock_items").fetchone()[0]
-    assert spark.sql("select sum(quantity_on_hand) s from silver.stg_wwi__stock_item_holdings"
-                     ).collect()[0]["s"] == holdings
-    assert spark.sql("select sum(unit_price) s from silver.stg_wwi__stock_items"
-                     ).collect()[0]["s"] == prices
+    assert (
+        spark.sql(
+            "select sum(quantity_on_hand) s from silver.stg_wwi__stock_item_holdings"
+        ).collect()[0]["s"]
+        == holdings
+    )
+    assert (
+        spark.sql("select sum(unit_price) s from silver.stg_wwi__stock_items").collect()[0]["s"]
+        == prices
+    )
 
 
 def assert_gold_matches_postgres(spark, settings) -> None:
@@ -101,23 +108,43 @@ def test_planted_mess_is_cleaned_as_documented(wwi, spark, settings):
     assert planted["duplicate_customers"] > 0 and planted["negative_quantities"] > 0
     with connect(settings) as conn:
         negative = conn.execute(
-            "select count(*) from sales.order_lines where quantity < 0").fetchone()[0]
+            "select count(*) from sales.order_lines where quantity < 0"
+        ).fetchone()[0]
         unknown = conn.execute(
             "select count(*) from sales.orders where status not in "
-            "('entered', 'picked', 'invoiced', 'delivered', 'cancelled')").fetchone()[0]
+            "('entered', 'picked', 'invoiced', 'delivered', 'cancelled')"
+        ).fetchone()[0]
     one = lambda sql: spark.sql(sql).collect()[0][0]  # noqa: E731
-    assert one("select count(*) from silver.stg_wwi__order_lines "
-               "where invalid_reason = 'negative quantity corrected'") == negative
+    assert (
+        one(
+            "select count(*) from silver.stg_wwi__order_lines "
+            "where invalid_reason = 'negative quantity corrected'"
+        )
+        == negative
+    )
     assert one("select count(*) from silver.stg_wwi__orders where order_status is null") == unknown
-    assert one("select count(*) from silver.int_customer_duplicates where is_duplicate") == (
-        planted["duplicate_customers"])
-    assert one("select count(*) from silver.stg_wwi__customers where email_address <> "
-               "lower(trim(email_address)) or customer_name <> trim(customer_name)") == 0
-    assert one("select count(*) from silver.stg_wwi__customers "
-               "where phone_number is not null and phone_number not rlike '^1[0-9]{10}$'") == 0
+    assert (
+        one("select count(*) from silver.int_customer_duplicates where is_duplicate")
+        == (planted["duplicate_customers"])
+    )
+    assert (
+        one(
+            "select count(*) from silver.stg_wwi__customers where email_address <> "
+            "lower(trim(email_address)) or customer_name <> trim(customer_name)"
+        )
+        == 0
+    )
+    assert (
+        one(
+            "select count(*) from silver.stg_wwi__customers "
+            "where phone_number is not null and phone_number not rlike '^1[0-9]{10}$'"
+        )
+        == 0
+    )
     # every duplicate record and its master are one customer in the analytics
     assert one("select count(*) from gold.customer_analytics") == one(
-        "select count(distinct master_customer_id) from silver.int_customer_duplicates")
+        "select count(distinct master_customer_id) from silver.int_customer_duplicates"
+    )
 
 
 def test_incremental_build_after_more_changes_matches_postgres(wwi, spark, settings):
@@ -129,13 +156,20 @@ def test_incremental_build_after_more_changes_matches_postgres(wwi, spark, setti
     assert "incremental model silver.stg_wwi__orders" in out
     assert_silver_matches_postgres(spark, settings)
     assert_gold_matches_postgres(spark, settings)
-    price_changes = sum(n for (table, op), n in ledger.changes.items()
-                        if table == "warehouse.stock_items" and op == "update")
+    price_changes = sum(
+        n
+        for (table, op), n in ledger.changes.items()
+        if table == "warehouse.stock_items" and op == "update"
+    )
     after = spark.sql("select count(*) n from silver.snap_wwi__stock_items").collect()[0]["n"]
     if price_changes:
         assert after > before
-        assert spark.sql("select count(*) n from gold.dim_product where version_number > 1"
-                         ).collect()[0]["n"] > 0
+        assert (
+            spark.sql("select count(*) n from gold.dim_product where version_number > 1").collect()[
+                0
+            ]["n"]
+            > 0
+        )
 
 
 def test_a_planted_orphan_fails_the_relationship_test(wwi, spark, settings):
@@ -153,9 +187,15 @@ def test_a_planted_orphan_fails_the_relationship_test(wwi, spark, settings):
 def _plant_orphan(spark) -> None:
     """Append one Bronze insert event whose stock item does not exist."""
     append_modified_copy(
-        spark, "bronze.sales__order_lines",
-        {"order_line_id": "order_line_id + 10000000", "stock_item_id": "999999",
-         "_op": "'c'", "_lsn": "_lsn + 1", "_batch_id": "'planted-orphan'"},
+        spark,
+        "bronze.sales__order_lines",
+        {
+            "order_line_id": "order_line_id + 10000000",
+            "stock_item_id": "999999",
+            "_op": "'c'",
+            "_lsn": "_lsn + 1",
+            "_batch_id": "'planted-orphan'",
+        },
         order_by="_lsn desc, _seq desc",
     )
 
@@ -252,8 +292,9 @@ def test_incremental_models_read_only_bronze_rows_newer_than_silver(wwi, spark, 
     before = unseen("orders", "sales__orders")
     ledger = simulate(settings, pattern="bulk", rate=1e9, duration=60, max_events=500, seed=23)
     captured = capture(settings, slot=SLOT)
-    new_order_events = sum(n for (table, _op), n in captured.events.items()
-                           if table == "sales.orders")
+    new_order_events = sum(
+        n for (table, _op), n in captured.events.items() if table == "sales.orders"
+    )
     assert new_order_events > 0 and ledger.changes
     # the next incremental run merges the new events, not the whole history
     after = unseen("orders", "sales__orders")

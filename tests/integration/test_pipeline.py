@@ -61,8 +61,11 @@ def served(spark, settings, stack_env_vars, receiver):
     saved = dict(os.environ)
     prefect_settings = temporary_settings(updates={PREFECT_API_URL: settings.prefect_api_url})
     prefect_settings.__enter__()
-    env = {**stack_env_vars, "PREFECT_API_URL": settings.prefect_api_url,
-           "LAKEPULSE_ALERT_WEBHOOK": receiver.url}
+    env = {
+        **stack_env_vars,
+        "PREFECT_API_URL": settings.prefect_api_url,
+        "LAKEPULSE_ALERT_WEBHOOK": receiver.url,
+    }
     log = open(settings.log_dir / "deploy-test.log", "w")  # noqa: SIM115
     server = subprocess.Popen([LAKEPULSE, "deploy"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -106,7 +109,9 @@ def _latest_report(key: str = REPORT_KEY) -> str:
     with get_client(sync_client=True) as client:
         reports = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort=ArtifactSort.CREATED_DESC, limit=1)
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
         assert reports, "no report artifact"
         return reports[0].data
 
@@ -122,7 +127,8 @@ def test_deployment_run_completes_reports_and_matches_postgres(served, spark, se
     landing.mkdir(parents=True, exist_ok=True)
     (landing / "supplier_prices_pipeline.csv").write_text(
         "supplier_id,stock_item_id,unit_price,currency,valid_from\n"
-        "1,1,10.00,USD,2026-11-20\n2,2,abc,USD,2026-11-20\n")
+        "1,1,10.00,USD,2026-11-20\n2,2,abc,USD,2026-11-20\n"
+    )
     flow_run = _run_deployment()
     assert flow_run.state.is_completed(), flow_run.state
     assert receiver.received == []
@@ -137,8 +143,7 @@ def test_deployment_run_completes_reports_and_matches_postgres(served, spark, se
     assert f"| sales.orders | {orders:,} |" in report
     for layer in ("bronze", "silver", "gold"):
         assert f"| {layer} | passed |" in report
-    assert ("| supplier_prices_pipeline.csv | supplier_price_lists | landed | 2 | 1 | 1 |"
-            in report)
+    assert "| supplier_prices_pipeline.csv | supplier_price_lists | landed | 2 | 1 | 1 |" in report
     assert not (landing / "supplier_prices_pipeline.csv").exists()
 
 
@@ -151,8 +156,10 @@ def test_a_silver_fault_stops_the_run_at_the_silver_gate_and_leaves_gold(
 
     gold = str(described_location(spark, "gold.fct_sales"))
     version = DeltaTable(gold).version()
-    spark.sql("insert into silver.stg_wwi__customers "
-              "select * from silver.stg_wwi__customers order by customer_id limit 1")
+    spark.sql(
+        "insert into silver.stg_wwi__customers "
+        "select * from silver.stg_wwi__customers order by customer_id limit 1"
+    )
     flow_run = _run_deployment()
     assert flow_run.state.is_failed(), flow_run.state
     assert str(described_location(spark, "gold.fct_sales")) == gold
@@ -187,12 +194,10 @@ def test_backfill_dry_run_lists_then_full_refresh_repairs_silver(served, spark, 
     everything downstream from Bronze; the dry run before it only lists them."""
     from flows.backfill import REPORT_KEY as BACKFILL_KEY
 
-    duplicates = ("select count(*) - count(distinct customer_id) as d "
-                  "from silver.stg_wwi__customers")
+    duplicates = "select count(*) - count(distinct customer_id) as d from silver.stg_wwi__customers"
     assert spark.sql(duplicates).collect()[0]["d"] == 1  # left by the fault test
     version = _delta_version(spark, "silver.stg_wwi__customers")
-    dry = _run("backfill/on-demand", models=["stg_wwi__customers"], full_refresh=True,
-               dry_run=True)
+    dry = _run("backfill/on-demand", models=["stg_wwi__customers"], full_refresh=True, dry_run=True)
     assert dry.state.is_completed(), dry.state
     nodes = _latest_report(BACKFILL_KEY)
     assert "dry run" in nodes and "- model stg_wwi__customers" in nodes
@@ -209,21 +214,33 @@ def test_backfill_since_a_date_replays_bronze_changes(served, spark, settings, s
     from tests.integration.test_dbt_wwi import assert_silver_matches_postgres
 
     spark.sql("update silver.stg_wwi__orders set comments = 'corrupted' where order_id <= 3")
-    result = run_cli("backfill", "--select", "stg_wwi__orders", "--since", "2000-01-01",
-                     env={**stack_env_vars, "PREFECT_API_URL": settings.prefect_api_url})
+    result = run_cli(
+        "backfill",
+        "--select",
+        "stg_wwi__orders",
+        "--since",
+        "2000-01-01",
+        env={**stack_env_vars, "PREFECT_API_URL": settings.prefect_api_url},
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     assert "model fct_sales" in result.stdout
-    assert spark.sql("select count(*) as n from silver.stg_wwi__orders "
-                     "where comments = 'corrupted'").collect()[0]["n"] == 0
+    assert (
+        spark.sql(
+            "select count(*) as n from silver.stg_wwi__orders where comments = 'corrupted'"
+        ).collect()[0]["n"]
+        == 0
+    )
     assert_silver_matches_postgres(spark, settings)
-    bad = run_cli("backfill", "--select", "stg_wwi__orders", "--since", "yesterday",
-                  env=stack_env_vars)
+    bad = run_cli(
+        "backfill", "--select", "stg_wwi__orders", "--since", "yesterday", env=stack_env_vars
+    )
     assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
-def test_sail_restart_mid_run_is_retried_and_the_run_completes(served, spark, settings,
-                                                               stack_env_vars):
+def test_sail_restart_mid_run_is_retried_and_the_run_completes(
+    served, spark, settings, stack_env_vars
+):
     """Sail is down when the run starts and comes back during it: the source check retries
     and the run completes with Silver and Gold equal to Postgres."""
     import contextvars
@@ -249,12 +266,14 @@ def test_sail_restart_mid_run_is_retried_and_the_run_completes(served, spark, se
     simulate(settings, pattern="trickle", rate=200, duration=2, seed=77)
     retrying = TaskRunFilter(
         name=TaskRunFilterName(like_="check_sources"),
-        state=TaskRunFilterState(name=TaskRunFilterStateName(any_=["AwaitingRetry"])))
+        state=TaskRunFilterState(name=TaskRunFilterStateName(any_=["AwaitingRetry"])),
+    )
     result: dict = {}
     # the thread runs in a copy of this context: the same Prefect API settings
     context = contextvars.copy_context()
-    runner = threading.Thread(target=lambda: context.run(
-        lambda: result.update(run=_run_deployment())))
+    runner = threading.Thread(
+        target=lambda: context.run(lambda: result.update(run=_run_deployment()))
+    )
     assert run_cli("down", "--only", "sail", env=stack_env_vars).returncode == 0
     try:
         runner.start()
@@ -272,7 +291,8 @@ def test_sail_restart_mid_run_is_retried_and_the_run_completes(served, spark, se
     assert flow_run.state.is_completed(), flow_run.state
     with get_client(sync_client=True) as client:
         tasks = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])))
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id]))
+        )
     checks = [t for t in tasks if t.name.startswith("check_sources")]
     assert checks and checks[0].run_count >= 2
     assert_silver_matches_postgres(spark, settings)

@@ -49,12 +49,14 @@ def failed_docs_pages(settings, check: str) -> str:
 def test_every_gate_passes_on_clean_data_and_records_results(clean, spark, settings):
     for layer in LAYERS:
         decision = run_gate(settings, layer)
-        assert decision.passed, [(f.check, f.expectation, f.observed_value)
-                                 for f in decision.failures]
+        assert decision.passed, [
+            (f.check, f.expectation, f.observed_value) for f in decision.failures
+        ]
         assert len(decision.outcomes) >= len(load_suite(layer).checks)
         recorded = spark.sql(
             "select count(*) n, sum(case when success then 1 else 0 end) ok "
-            f"from quality.results where run_id = '{decision.run_id}'").collect()[0]
+            f"from quality.results where run_id = '{decision.run_id}'"
+        ).collect()[0]
         assert recorded["n"] == len(decision.outcomes) == recorded["ok"]
         scores = spark.sql(
             f"select check_name, score from quality.scores where run_id = '{decision.run_id}'"
@@ -66,9 +68,14 @@ def test_every_gate_passes_on_clean_data_and_records_results(clean, spark, setti
 
 def test_bronze_gate_fails_on_a_null_key(clean, spark, settings, stack_env_vars):
     append_modified_copy(
-        spark, "bronze.sales__customers",
-        {"customer_id": "cast(null as int)", "_op": "'c'", "_lsn": "_lsn + 1",
-         "_batch_id": "'planted-null-key'"},
+        spark,
+        "bronze.sales__customers",
+        {
+            "customer_id": "cast(null as int)",
+            "_op": "'c'",
+            "_lsn": "_lsn + 1",
+            "_batch_id": "'planted-null-key'",
+        },
         order_by="_lsn desc, _seq desc",
     )
     try:
@@ -76,12 +83,14 @@ def test_bronze_gate_fails_on_a_null_key(clean, spark, settings, stack_env_vars)
         assert result.returncode == 1, result.stdout
         assert "gate FAILED" in result.stdout
         assert "sales__customers__keys: expect_column_values_to_not_be_null(customer_id)" in (
-            result.stdout.replace("\n", ""))
+            result.stdout.replace("\n", "")
+        )
         page = failed_docs_pages(settings, "sales__customers__keys")
         assert "expect_column_values_to_not_be_null(customer_id)" in page
         failed = spark.sql(
             "select count(*) n from quality.results where check_name = 'sales__customers__keys' "
-            "and not success and unexpected_count = 1").collect()[0]["n"]
+            "and not success and unexpected_count = 1"
+        ).collect()[0]["n"]
         assert failed >= 1
     finally:
         spark.sql("delete from bronze.sales__customers where _batch_id = 'planted-null-key'")
@@ -89,8 +98,10 @@ def test_bronze_gate_fails_on_a_null_key(clean, spark, settings, stack_env_vars)
 
 
 def test_silver_gate_fails_on_duplicate_keys_and_a_bad_email(clean, spark, settings):
-    spark.sql("insert into silver.stg_wwi__customers "
-              "select * from silver.stg_wwi__customers order by customer_id limit 1")
+    spark.sql(
+        "insert into silver.stg_wwi__customers "
+        "select * from silver.stg_wwi__customers order by customer_id limit 1"
+    )
     _set_bad_email(spark)
     try:
         decision = run_gate(settings, "silver", "stg_wwi__customers")
@@ -101,28 +112,39 @@ def test_silver_gate_fails_on_duplicate_keys_and_a_bad_email(clean, spark, setti
         page = failed_docs_pages(settings, "stg_wwi__customers")
         assert "expect_column_values_to_match_regex(email_address)" in page
     finally:
-        build(settings, "--select", "stg_wwi__customers", "--full-refresh",
-              "--indirect-selection", "cautious")
+        build(
+            settings,
+            "--select",
+            "stg_wwi__customers",
+            "--full-refresh",
+            "--indirect-selection",
+            "cautious",
+        )
     assert run_gate(settings, "silver", "stg_wwi__customers").passed
 
 
 def _set_bad_email(spark) -> None:
     last = spark.sql("select max(customer_id) m from silver.stg_wwi__customers").collect()[0]["m"]
-    spark.sql("update silver.stg_wwi__customers set email_address = 'not an email' "
-              f"where customer_id = {last}")
+    spark.sql(
+        "update silver.stg_wwi__customers set email_address = 'not an email' "
+        f"where customer_id = {last}"
+    )
 
 
 def test_gold_gate_fails_on_an_orphan_key_and_a_revenue_mismatch(
     clean, spark, settings, stack_env_vars
 ):
     append_modified_copy(
-        spark, "gold.fct_sales",
+        spark,
+        "gold.fct_sales",
         {"order_line_id": "order_line_id + 10000000", "customer_key": "cast(42 as bigint)"},
         order_by="order_line_id",
     )
     day = spark.sql("select max(order_date) d from gold.sales_metrics").collect()[0]["d"]
-    spark.sql("update gold.sales_metrics set total_revenue = total_revenue + 100 "
-              f"where order_date = date '{day}'")
+    spark.sql(
+        "update gold.sales_metrics set total_revenue = total_revenue + 100 "
+        f"where order_date = date '{day}'"
+    )
     try:
         result = quality_cli(stack_env_vars, "gold")
         assert result.returncode == 1, result.stdout
@@ -141,20 +163,24 @@ def test_warn_severity_is_reported_but_does_not_block(clean, settings):
 
     suite = load_suite("silver")
     check = next(c for c in suite.checks if c.name == "stg_wwi__orders")
-    strict = [replace(e, kwargs={**e.kwargs, "mostly": 1.0}) if "mostly" in e.kwargs else e
-              for e in check.expectations]
+    strict = [
+        replace(e, kwargs={**e.kwargs, "mostly": 1.0}) if "mostly" in e.kwargs else e
+        for e in check.expectations
+    ]
     suite.checks = [replace(check, expectations=tuple(strict))]
     decision = run_gate(settings, "silver", suite=suite)
     assert decision.passed
     assert [w.expectation for w in decision.warnings] == [
-        "expect_column_values_to_not_be_null(order_status)"]
+        "expect_column_values_to_not_be_null(order_status)"
+    ]
 
 
 def test_unknown_layer_and_check_are_one_line_errors(clean, stack_env_vars):
     result = quality_cli(stack_env_vars, "platinum")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "error: unknown layer 'platinum': use one of bronze, silver, gold"]
+        "error: unknown layer 'platinum': use one of bronze, silver, gold"
+    ]
     result = quality_cli(stack_env_vars, "silver", "no_such_table")
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
     assert "no silver check named 'no_such_table'" in result.stderr

@@ -29,7 +29,8 @@ def seeded(settings):
 def test_schema_has_tables_keys_replica_identity_and_publication(seeded, settings):
     with connect(settings) as conn:
         tables = {
-            f"{s}.{t}" for s, t in conn.execute(
+            f"{s}.{t}"
+            for s, t in conn.execute(
                 "select table_schema, table_name from information_schema.tables "
                 "where table_schema in ('application', 'sales', 'warehouse', 'purchasing')"
             ).fetchall()
@@ -47,7 +48,8 @@ def test_schema_has_tables_keys_replica_identity_and_publication(seeded, setting
             assert ident == "f", table
             edited = conn.execute(
                 "select data_type from information_schema.columns where table_schema || '.' || "
-                "table_name = %s and column_name = 'last_edited_when'", (table,),
+                "table_name = %s and column_name = 'last_edited_when'",
+                (table,),
             ).fetchone()
             assert edited == ("timestamp with time zone",), table
         fks = conn.execute(
@@ -57,7 +59,8 @@ def test_schema_has_tables_keys_replica_identity_and_publication(seeded, setting
         ).fetchone()[0]
         assert fks >= 40
         published = {
-            f"{s}.{t}" for s, t in conn.execute(
+            f"{s}.{t}"
+            for s, t in conn.execute(
                 "select schemaname, tablename from pg_publication_tables where pubname = %s",
                 (PUBLICATION,),
             ).fetchall()
@@ -83,8 +86,13 @@ def test_counts_match_the_report_and_are_referentially_intact(seeded, settings):
             "select count(*) from pg_constraint where contype = 'f' and not convalidated"
         ).fetchone()[0]
         assert not_valid == 0  # every foreign key was checked against the loaded rows
-    big = ("sales.orders", "sales.order_lines", "sales.invoices", "sales.invoice_lines",
-           "warehouse.stock_item_transactions")
+    big = (
+        "sales.orders",
+        "sales.order_lines",
+        "sales.invoices",
+        "sales.invoice_lines",
+        "warehouse.stock_item_transactions",
+    )
     assert sum(seeded.counts[t] for t in big) > 0.9 * sum(seeded.counts.values())
 
 
@@ -172,7 +180,8 @@ def test_schema_change_adds_the_column_and_fills_it(settings):
     with connect(settings) as conn:
         column = conn.execute(
             "select is_nullable from information_schema.columns where table_schema = 'sales' "
-            "and table_name = 'customers' and column_name = %s", (SCHEMA_CHANGE_COLUMN,),
+            "and table_name = 'customers' and column_name = %s",
+            (SCHEMA_CHANGE_COLUMN,),
         ).fetchone()
         assert column == ("YES",)
         filled = conn.execute(
@@ -210,7 +219,9 @@ def test_a_killed_seed_leaves_the_previous_data_intact(stack_env_vars, settings)
     before = seed(settings, scale=0.01, seed=42, replace=True).content_hash
     proc = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "seed", "--scale", "0.3", "--replace"],
-        env=stack_env_vars, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=stack_env_vars,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         with connect(settings, autocommit=True) as conn:
@@ -231,9 +242,12 @@ def test_a_killed_seed_leaves_the_previous_data_intact(stack_env_vars, settings)
             proc.kill()
     with connect(settings, autocommit=True) as conn:
         deadline = time.monotonic() + 30
-        while conn.execute(
-            "select count(*) from pg_stat_activity where query ilike 'copy %%' and pid <> "
-            "pg_backend_pid()"
-        ).fetchone()[0] and time.monotonic() < deadline:
+        while (
+            conn.execute(
+                "select count(*) from pg_stat_activity where query ilike 'copy %%' and pid <> "
+                "pg_backend_pid()"
+            ).fetchone()[0]
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.2)
         assert content_hash(conn) == before

@@ -15,8 +15,15 @@ def test_whole_project_compiles_for_trino_and_parses(monkeypatch, tmp_path):
     assert result.compiled, "no compiled files"
     assert result.failures == {}
     names = {p.name for p in result.compiled}
-    assert {"stg_wwi__orders.sql", "dim_customer.sql", "fct_sales.sql", "dim_date.sql",
-            "sales_metrics.sql", "customer_analytics.sql", "operational_reports.sql"} <= names
+    assert {
+        "stg_wwi__orders.sql",
+        "dim_customer.sql",
+        "fct_sales.sql",
+        "dim_date.sql",
+        "sales_metrics.sql",
+        "customer_analytics.sql",
+        "operational_reports.sql",
+    } <= names
     compiled = {p.name: p.read_text() for p in result.compiled}
     # incremental CDC filter against the model itself, Trino's spellings of the dispatched macros
     assert '"delta"."bronze"."sales__orders"' in compiled["stg_wwi__orders.sql"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from infra.services import manager, process
 from infra.settings import Settings
-from infra.stack import manager, process
 from tests.helpers import run_cli, run_cli_in_process_as, stack_env
 
 pytestmark = pytest.mark.stack
@@ -23,8 +23,7 @@ def test_up_twice_is_idempotent(stack_env_vars, settings):
     base = ("postgres", "metastore", "sail", "prefect")
     before = {k: v for k, v in _pids(settings).items() if k in base}
     assert all(before.values())
-    result = run_cli("up", *(arg for name in base for arg in ("--only", name)),
-                     env=stack_env_vars)
+    result = run_cli("up", *(arg for name in base for arg in ("--only", name)), env=stack_env_vars)
     assert result.returncode == 0, result.stderr
     for name in base:
         assert f"{name} already running" in result.stdout
@@ -47,7 +46,7 @@ def test_status_fits_an_80_column_terminal(stack_env_vars):
 
 
 def test_two_concurrent_sessions_see_the_same_tables(settings):
-    from infra.spark import append_delta, new_session
+    from infra.engines.spark import append_delta, new_session
 
     first, second = new_session(settings), new_session(settings)
     assert first.session_id != second.session_id
@@ -123,11 +122,14 @@ def _stack_processes(home: Path) -> list[int]:
 
 def test_tables_survive_down_and_up_and_down_leaves_nothing(home_factory):
     """A separate full stack: write, down (no process left), up, read again."""
-    from infra.spark import append_delta, new_session
+    from infra.engines.spark import append_delta, new_session
 
     home = home_factory("restart")
-    env = {**stack_env(home), "LAKEPULSE_SCHEDULES_PAUSED": "1",
-           "LAKEPULSE_MAINTENANCE_CRON": "30 4 * * 6"}
+    env = {
+        **stack_env(home),
+        "LAKEPULSE_SCHEDULES_PAUSED": "1",
+        "LAKEPULSE_MAINTENANCE_CRON": "30 4 * * 6",
+    }
     settings = _settings_for(env)
     try:
         result = run_cli("up", env=env)

@@ -21,16 +21,32 @@ def column(writer, values, spark_type):
 
 
 def test_every_bronze_type_round_trips_through_arrow():
-    for t in ("bigint", "int", "smallint", "float", "double", "boolean", "date", "timestamp",
-              "binary", "string", "decimal(18,2)"):
+    for t in (
+        "bigint",
+        "int",
+        "smallint",
+        "float",
+        "double",
+        "boolean",
+        "date",
+        "timestamp",
+        "binary",
+        "string",
+        "decimal(18,2)",
+    ):
         assert spark_type_of(arrow_type(t)) == t
 
 
 def test_values_convert_column_wise(writer):
     assert column(writer, ["12.50", None, "0.01"], "decimal(18,2)") == [
-        Decimal("12.50"), None, Decimal("0.01")]
+        Decimal("12.50"),
+        None,
+        Decimal("0.01"),
+    ]
     assert column(writer, ["2024-03-05T10:12:00.500000Z", None], "timestamp") == [
-        datetime(2024, 3, 5, 10, 12, 0, 500000, tzinfo=UTC), None]
+        datetime(2024, 3, 5, 10, 12, 0, 500000, tzinfo=UTC),
+        None,
+    ]
     assert column(writer, ["2024-02-29"], "date") == [date(2024, 2, 29)]
     assert column(writer, ["aGVsbG8="], "binary") == [b"hello"]
     assert column(writer, [1.5, "NaN"], "double")[0] == 1.5

@@ -47,8 +47,14 @@ def test_decodes_a_transaction_with_insert_update_delete_and_truncate():
     assert [c.is_key for c in rel.columns] == [True, False, False]
     ins = d.decode(b"I" + struct.pack("!I", 16402) + b"N" + _tuple("7", "entered", "12.50"))
     assert ins == Change("c", 16402, None, ("7", "entered", "12.50"))
-    upd = d.decode(b"U" + struct.pack("!I", 16402) + b"O" + _tuple("7", "entered", "12.50")
-                   + b"N" + _tuple("7", "picked", "12.50"))
+    upd = d.decode(
+        b"U"
+        + struct.pack("!I", 16402)
+        + b"O"
+        + _tuple("7", "entered", "12.50")
+        + b"N"
+        + _tuple("7", "picked", "12.50")
+    )
     assert upd.op == "u" and upd.before[1] == "entered" and upd.after[1] == "picked"
     dele = d.decode(b"D" + struct.pack("!I", 16402) + b"O" + _tuple("7", "picked", None))
     assert dele.op == "d" and dele.after is None and dele.before == ("7", "picked", None)
@@ -95,8 +101,16 @@ def test_row_messages_cut_short_or_malformed_are_protocol_errors():
         d.decode(b"D" + struct.pack("!I", 16402) + b"N" + _tuple("7", "a", None))
     with pytest.raises(ProtocolError, match="unknown tuple column kind"):
         d.decode(b"I" + struct.pack("!I", 16402) + b"N" + struct.pack("!h", 1) + b"z")
-    toast = d.decode(b"U" + struct.pack("!I", 16402) + b"N" + struct.pack("!h", 2) + b"u"
-                     + b"t" + struct.pack("!i", 2) + b"ok")
+    toast = d.decode(
+        b"U"
+        + struct.pack("!I", 16402)
+        + b"N"
+        + struct.pack("!h", 2)
+        + b"u"
+        + b"t"
+        + struct.pack("!i", 2)
+        + b"ok"
+    )
     assert toast.before is None and toast.after[1] == "ok" and toast.after[0] is not None
 
 

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from infra.stack import process
-from infra.stack.errors import StackError
+from infra.errors import ServiceError
+from infra.services import process
 
 
 def test_spawn_and_stop_a_process_group(tmp_path):
@@ -50,7 +50,7 @@ def test_port_in_use_error_names_port_service_and_fix():
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        with pytest.raises(StackError, match=rf"port {port} for sail .*LAKEPULSE_SAIL_PORT"):
+        with pytest.raises(ServiceError, match=rf"port {port} for sail .*LAKEPULSE_SAIL_PORT"):
             process.ensure_port_free(port, "sail", "LAKEPULSE_SAIL_PORT")
 
 
@@ -62,6 +62,6 @@ def test_wait_until_reports_a_dead_process_with_its_log(tmp_path):
         stderr=subprocess.STDOUT,
     )
     proc.wait()
-    with pytest.raises(StackError, match="exited during start-up.*boom: bad config"):
+    with pytest.raises(ServiceError, match="exited during start-up.*boom: bad config"):
         process.wait_until(lambda: False, timeout=5, pid=proc.pid, service="svc", log_file=log)
     assert os.path.exists(log)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from expectations.spec import LAYERS, load_suite
-from infra.settings import ConfigError
+from infra.errors import ConfigError
 
 
 @pytest.mark.parametrize("layer", LAYERS)
@@ -33,19 +33,30 @@ def test_group_and_key_expand():
     [
         ("layer: silver\nchecks: [\n", "is not valid YAML"),
         ("layer: gold\n", "must declare `layer: silver`"),
-        ("layer: silver\nchecks:\n  - {table: t, query: select 1, expectations: [{type: x}]}\n",
-         "exactly one of `table` or `query`"),
+        (
+            "layer: silver\nchecks:\n  - {table: t, query: select 1, expectations: [{type: x}]}\n",
+            "exactly one of `table` or `query`",
+        ),
         ("layer: silver\nchecks:\n  - {table: t, include: [nope]}\n", "unknown group 'nope'"),
-        ("layer: silver\nchecks:\n  - {table: t, expectations: [{column: a}]}\n",
-         "needs a `type`"),
-        ("layer: silver\nchecks:\n  - {table: t, expectations: [{type: x, column: '{key}'}]}\n",
-         "uses {key} but the check has no `key`"),
-        ("layer: silver\nchecks:\n  - {table: t, expectations: [{type: x, severity: fatal}]}\n",
-         "severity must be error or warn"),
-        ("layer: silver\nchecks:\n  - {table: t, expectations: [{type: x}]}\n"
-         "  - {table: t, expectations: [{type: x}]}\n", "is used twice"),
-        ("layer: silver\nchecks:\n  - {name: q, query: select 1, optional: true, "
-         "expectations: [{type: x}]}\n", "only a `table` check can be optional"),
+        ("layer: silver\nchecks:\n  - {table: t, expectations: [{column: a}]}\n", "needs a `type`"),
+        (
+            "layer: silver\nchecks:\n  - {table: t, expectations: [{type: x, column: '{key}'}]}\n",
+            "uses {key} but the check has no `key`",
+        ),
+        (
+            "layer: silver\nchecks:\n  - {table: t, expectations: [{type: x, severity: fatal}]}\n",
+            "severity must be error or warn",
+        ),
+        (
+            "layer: silver\nchecks:\n  - {table: t, expectations: [{type: x}]}\n"
+            "  - {table: t, expectations: [{type: x}]}\n",
+            "is used twice",
+        ),
+        (
+            "layer: silver\nchecks:\n  - {name: q, query: select 1, optional: true, "
+            "expectations: [{type: x}]}\n",
+            "only a `table` check can be optional",
+        ),
     ],
 )
 def test_bad_suite_files_name_the_problem(tmp_path, text, message):

@@ -1,6 +1,7 @@
 import pytest
 
-from infra.settings import ConfigError, Settings
+from infra.errors import ConfigError
+from infra.settings import Settings
 
 
 def test_ports_and_home_come_from_the_environment(monkeypatch, tmp_path):
@@ -25,7 +26,7 @@ def test_bad_port_names_the_variable_and_the_fix(monkeypatch, value):
 
 
 def test_spark_endpoint_parsing():
-    from infra.spark import _endpoint
+    from infra.engines.spark import _endpoint
 
     assert _endpoint("sc://127.0.0.1:50051") == ("127.0.0.1", 50051)
     assert _endpoint("sc://spark.example:15002/;user_id=etl") == ("spark.example", 15002)

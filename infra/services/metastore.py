@@ -7,9 +7,9 @@ from string import Template
 
 import pyspark
 
+from infra.services import process
+from infra.services.java import java_binary
 from infra.settings import Settings
-from infra.stack import process
-from infra.stack.java import java_binary
 
 NAME = "metastore"
 PORT_ENV = "LAKEPULSE_HMS_PORT"

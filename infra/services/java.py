@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from infra.stack.errors import StackError
+from infra.errors import ServiceError
 
 FIX = "install OpenJDK 17 (apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME"
 
@@ -20,10 +20,10 @@ def java_binary() -> Path:
     else:
         found = shutil.which("java")
         if not found:
-            raise StackError(f"Java not found (needed by the Hive Metastore): {FIX}")
+            raise ServiceError(f"Java not found (needed by the Hive Metastore): {FIX}")
         candidate = Path(found)
     out = subprocess.run([str(candidate), "-version"], capture_output=True, text=True)
     match = re.search(r'version "(\d+)', out.stderr + out.stdout)
     if not match or int(match.group(1)) < 17:
-        raise StackError(f"{candidate} is not Java 17 or newer: {FIX}")
+        raise ServiceError(f"{candidate} is not Java 17 or newer: {FIX}")
     return candidate

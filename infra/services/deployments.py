@@ -13,8 +13,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from infra.services import process
 from infra.settings import Settings
-from infra.stack import process
 
 NAME = "deployments"
 PORT_ENV = None

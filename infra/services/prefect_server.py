@@ -7,8 +7,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from infra.services import process
 from infra.settings import Settings
-from infra.stack import process
 
 NAME = "prefect"
 PORT_ENV = "LAKEPULSE_PREFECT_PORT"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import psycopg
 
+from infra.errors import ServiceError
+from infra.services import process
 from infra.settings import Settings
-from infra.stack import process
-from infra.stack.errors import StackError
 
 NAME = "postgres"
 PORT_ENV = "LAKEPULSE_PG_PORT"
@@ -34,7 +34,7 @@ def bindir() -> Path:
     found = shutil.which("postgres")
     if found:
         return Path(found).resolve().parent
-    raise StackError(
+    raise ServiceError(
         "PostgreSQL server binaries not found: install them (apt-get install -y "
         "postgresql-15) or set LAKEPULSE_PG_BINDIR to the folder holding initdb and postgres"
     )
@@ -62,7 +62,7 @@ def _run_user() -> str | None:
     try:
         pwd.getpwnam(RUN_AS)
     except KeyError as exc:
-        raise StackError(
+        raise ServiceError(
             "running as root but there is no 'postgres' OS user to run the server: "
             "create one (useradd --system postgres) or run lakepulse as a normal user"
         ) from exc
@@ -74,7 +74,7 @@ def _check_reachable(path: Path, user: str) -> None:
     for parent in reversed(path.parents):
         mode = parent.stat().st_mode
         if not mode & stat.S_IXOTH:
-            raise StackError(
+            raise ServiceError(
                 f"the '{user}' OS user cannot enter {parent}: run `chmod o+x {parent}` "
                 "or set LAKEPULSE_HOME to a folder under a world-traversable path"
             )
@@ -116,7 +116,7 @@ def _initdb(settings: Settings, user: str | None) -> None:
     )
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:]
-        raise StackError(
+        raise ServiceError(
             f"initdb failed ({' '.join(tail)}): fix the cause or remove {data_dir(settings)}"
         )
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.stack.errors import StackError
+from infra.errors import ServiceError
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def ensure_port_free(port: int, service: str, env_var: str) -> None:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
-            raise StackError(
+            raise ServiceError(
                 f"port {port} for {service} is already in use: stop what listens there "
                 f"or set {env_var} to a free port"
             ) from exc
@@ -192,12 +192,12 @@ def wait_until(
         if pid is not None:
             _reap(pid)
             if not _alive(pid):
-                raise StackError(
+                raise ServiceError(
                     f"{service} exited during start-up: see {log_file} "
                     f"(last line: {last_line(log_file)})"
                 )
         time.sleep(interval)
-    raise StackError(f"{service} did not become healthy in {timeout:.0f}s: see {log_file}")
+    raise ServiceError(f"{service} did not become healthy in {timeout:.0f}s: see {log_file}")
 
 
 def last_line(log_file: Path) -> str:

@@ -7,9 +7,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from infra.errors import ServiceError
+from infra.services import process
 from infra.settings import Settings
-from infra.stack import process
-from infra.stack.errors import StackError
 
 NAME = "sail"
 PORT_ENV = "LAKEPULSE_SAIL_PORT"
@@ -33,7 +33,7 @@ def sail_binary() -> Path:
         return beside
     found = shutil.which("sail")
     if not found:
-        raise StackError("the `sail` command (pysail) is not installed: run `make setup`")
+        raise ServiceError("the `sail` command (pysail) is not installed: run `make setup`")
     return Path(found)
 
 

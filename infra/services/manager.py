@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from infra.errors import ServiceError
+from infra.services import deployments, metastore, postgres, prefect_server, process, sail
 from infra.settings import Settings
-from infra.stack import deployments, metastore, postgres, prefect_server, process, sail
-from infra.stack.errors import StackError
 
 # Start order; `down` goes in reverse.
 SERVICES: dict[str, ModuleType] = {
@@ -22,8 +22,13 @@ SERVICES: dict[str, ModuleType] = {
     "deployments": deployments,
 }
 DEPENDS_ON = {"sail": ["metastore"], "deployments": ["prefect"]}
-START_TIMEOUT = {"postgres": 60.0, "metastore": 120.0, "sail": 60.0, "prefect": 120.0,
-                 "deployments": 120.0}
+START_TIMEOUT = {
+    "postgres": 60.0,
+    "metastore": 120.0,
+    "sail": 60.0,
+    "prefect": 120.0,
+    "deployments": 120.0,
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def select(only: Iterable[str] | None) -> list[str]:
     wanted: set[str] = set()
     for name in only:
         if name not in SERVICES:
-            raise StackError(f"unknown service {name!r}: choose from {', '.join(SERVICES)}")
+            raise ServiceError(f"unknown service {name!r}: choose from {', '.join(SERVICES)}")
         wanted.add(name)
         wanted.update(DEPENDS_ON.get(name, []))
     return [name for name in SERVICES if name in wanted]
@@ -82,7 +87,7 @@ def check_state_dir(settings: Settings) -> None:
         probe.write_text("ok")
         probe.unlink()
     except (PermissionError, NotADirectoryError, FileExistsError, OSError) as exc:
-        raise StackError(
+        raise ServiceError(
             f"state directory {home} is not writable ({exc.strerror or type(exc).__name__}): "
             "fix its permissions or set LAKEPULSE_HOME to a writable folder"
         ) from exc
@@ -160,7 +165,7 @@ def _bootstrap_catalog(settings: Settings) -> None:
             return
         except Exception as exc:
             if time.monotonic() > deadline:
-                raise StackError(
+                raise ServiceError(
                     f"Sail answers but the catalog is not usable ({type(exc).__name__}): "
                     f"see {metastore.log_file(settings)} and {sail.log_file(settings)}"
                 ) from exc

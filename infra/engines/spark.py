@@ -14,13 +14,10 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
+from infra.errors import EngineUnavailable
 from infra.settings import LAYERS, Settings
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class SparkUnavailable(RuntimeError):
-    """The Spark Connect endpoint does not answer; the message names the fix."""
 
 
 def _endpoint(remote: str) -> tuple[str, int]:
@@ -48,7 +45,7 @@ def session(settings: Settings | None = None) -> SparkSession:
     settings = settings or Settings.from_env()
     # the client retries a dead endpoint for minutes: fail fast instead
     if not _reachable(settings.spark_remote):
-        raise SparkUnavailable(
+        raise EngineUnavailable(
             f"Spark Connect at {settings.spark_remote} does not answer (connection refused): "
             "run `lakepulse up` or fix LAKEPULSE_SPARK_REMOTE"
         )
@@ -58,7 +55,7 @@ def session(settings: Settings | None = None) -> SparkSession:
             _OPENED.append(spark)
         spark.sql("select 1").collect()
     except Exception as exc:  # grpc errors come in several types
-        raise SparkUnavailable(
+        raise EngineUnavailable(
             f"Spark Connect at {settings.spark_remote} does not answer "
             f"({type(exc).__name__}): run `lakepulse up` or fix LAKEPULSE_SPARK_REMOTE"
         ) from exc
@@ -73,11 +70,15 @@ def explain_error(exc: BaseException, settings: Settings | None = None) -> str:
     settings = settings or Settings.from_env()
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if any(sign.lower() in text.lower() for sign in _METASTORE_SIGNS):
-        return (f"the Hive Metastore at {settings.metastore_uri} does not answer ({text[:160]}): "
-                "run `lakepulse up` (or `lakepulse status` to see what is down)")
+        return (
+            f"the Hive Metastore at {settings.metastore_uri} does not answer ({text[:160]}): "
+            "run `lakepulse up` (or `lakepulse status` to see what is down)"
+        )
     if "UNAVAILABLE" in text or "Connection refused" in text:
-        return (f"Spark Connect at {settings.spark_remote} stopped answering: run `lakepulse up` "
-                "and rerun (nothing unconfirmed was acknowledged)")
+        return (
+            f"Spark Connect at {settings.spark_remote} stopped answering: run `lakepulse up` "
+            "and rerun (nothing unconfirmed was acknowledged)"
+        )
     return f"Spark request failed: {text[:300]} (see {settings.log_dir / 'sail.log'})"
 
 

@@ -1,0 +1,1 @@
+"""HTTP API ingestion: paginated sources described in yml -> validated records -> Bronze."""
