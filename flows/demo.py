@@ -12,7 +12,7 @@ from rich.table import Table
 
 from expectations.gate import docs_index
 from flows.dbt_runner import DBT_PROJECT_DIR, run_dbt
-from infra import spark as spark_access
+from infra.engines import spark as spark_access
 from infra.settings import Settings
 from ingestion.files.ingest import Folders
 from ingestion.source import seeder

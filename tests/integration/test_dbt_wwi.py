@@ -3,11 +3,14 @@ incremental runs after more changes, planted faults caught, table generations.""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from decimal import Decimal
 
 import pytest
+import yaml
 
-from flows.dbt_runner import run_dbt
+from flows.dbt_runner import DBT_PROJECT_DIR, dbt_binary, dbt_env, run_dbt
 from infra.lake_gc import described_location
 from ingestion.cdc.runner import run as capture
 from ingestion.source.db import connect
@@ -277,6 +280,32 @@ def test_sources_declare_freshness_on_ingestion_time(wwi, settings):
     result = run_dbt(["source", "freshness"], settings, capture=True)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "PASS freshness of wwi.sales__orders" in result.stdout
+
+
+def test_silver_freshness_takes_its_thresholds_from_the_source_config(wwi, settings, tmp_path):
+    """stg_wwi__orders' fresh_as_source test reads loaded_at_field and freshness of its source."""
+    select = ["test", "--select", "stg_wwi__orders,test_name:fresh_as_source"]
+    result = run_dbt(select, settings, capture=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PASS fresh_as_source_stg_wwi__orders_" in result.stdout
+    # the same project with zero-minute thresholds in the source config: both are exceeded
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    sources_yml = project / "models" / "staging" / "wwi" / "_wwi__sources.yml"
+    sources = yaml.safe_load(sources_yml.read_text())
+    (wwi_source,) = sources["sources"]
+    wwi_source["freshness"] = {
+        "warn_after": {"count": 0, "period": "minute"},
+        "error_after": {"count": 0, "period": "minute"},
+    }
+    sources_yml.write_text(yaml.safe_dump(sources))
+    env = dbt_env(settings) | {"DBT_PROJECT_DIR": str(project)}
+    stale = subprocess.run(
+        [dbt_binary(), *select], env=env, cwd=project, text=True, capture_output=True
+    )
+    # two thresholds passed; severity warn keeps it advisory (the build goes on)
+    assert stale.returncode == 0, stale.stdout[-3000:]
+    assert "WARN 2 fresh_as_source_stg_wwi__orders_" in stale.stdout, stale.stdout[-3000:]
 
 
 def test_incremental_models_read_only_bronze_rows_newer_than_silver(wwi, spark, settings):

@@ -49,7 +49,8 @@
 
 {#-
   The latest event per key among `events_cte`, tombstones included; events
-  without a key are excluded (stg_wwi__cdc_audit counts them). Events
+  without a key are excluded (the Bronze quality gate's `<table>__keys`
+  checks, expectations/suites/bronze.yml, fail on any such event). Events
   before the latest truncate of the table are dropped (a truncate empties the
   table; rows inserted after it in the same transaction come later). On an
   incremental run the truncate event itself is kept (its key is null), so

@@ -91,3 +91,20 @@
 {% macro date_key(date_expression) -%}
     (year({{ date_expression }}) * 10000 + month({{ date_expression }}) * 100 + day({{ date_expression }}))
 {%- endmacro %}
+
+
+{#-
+  Whole seconds from one timestamp to a later one. Spark (and Sail) count
+  with unix_timestamp(); Trino with date_diff().
+-#}
+{% macro seconds_between(first_timestamp, second_timestamp) -%}
+    {{ return(adapter.dispatch('seconds_between')(first_timestamp, second_timestamp)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(first_timestamp, second_timestamp) -%}
+    date_diff('second', {{ first_timestamp }}, {{ second_timestamp }})
+{%- endmacro %}
+
+{% macro spark__seconds_between(first_timestamp, second_timestamp) -%}
+    (unix_timestamp({{ second_timestamp }}) - unix_timestamp({{ first_timestamp }}))
+{%- endmacro %}

@@ -40,7 +40,7 @@ effective as (
 joined as (
 
     select
-        {{ surrogate_key(['effective.customer_id', 'effective.dbt_valid_from']) }} as customer_key,
+        {{ scd2_key('effective', 'customer_id') }} as customer_key,
         effective.customer_id,
         coalesce(duplicates.master_customer_id, effective.customer_id) as master_customer_id,
         effective.customer_name,
@@ -58,12 +58,7 @@ joined as (
         coalesce(geography.state_province_name, 'Unknown') as delivery_state_province,
         coalesce(geography.country_name, 'Unknown') as delivery_country,
         coalesce(geography.sales_territory, 'Unknown') as sales_territory,
-        effective.version_number,
-        effective.dbt_valid_from as valid_from,
-        effective.dbt_valid_to as valid_to,
-        effective.effective_from,
-        effective.effective_to,
-        effective.dbt_valid_to is null as is_current
+        {{ scd2_columns('effective') }}
     from effective
     left join duplicates
         on effective.customer_id = duplicates.customer_id
@@ -78,31 +73,26 @@ joined as (
 
 unknown_member as (
 
-    select
-        cast(-1 as bigint) as customer_key,
-        cast(-1 as int) as customer_id,
-        cast(-1 as int) as master_customer_id,
-        'Unknown' as customer_name,
-        'Unknown' as customer_category,
-        'Unknown' as buying_group,
-        cast(null as int) as bill_to_customer_id,
-        cast(null as {{ dbt.type_string() }}) as email_address,
-        cast(null as {{ dbt.type_string() }}) as phone_number,
-        cast(null as decimal(18, 2)) as credit_limit,
-        cast(null as boolean) as is_on_credit_hold,
-        cast(null as int) as payment_days,
-        cast(null as date) as account_opened_date,
-        cast(-1 as bigint) as geography_key,
-        'Unknown' as delivery_city,
-        'Unknown' as delivery_state_province,
-        'Unknown' as delivery_country,
-        'Unknown' as sales_territory,
-        1 as version_number,
-        cast(null as timestamp) as valid_from,
-        cast(null as timestamp) as valid_to,
-        date '1900-01-01' as effective_from,
-        date '9999-12-31' as effective_to,
-        true as is_current
+    {{ scd2_unknown_member([
+        ('customer_key', 'cast(-1 as bigint)'),
+        ('customer_id', 'cast(-1 as int)'),
+        ('master_customer_id', 'cast(-1 as int)'),
+        ('customer_name', "'Unknown'"),
+        ('customer_category', "'Unknown'"),
+        ('buying_group', "'Unknown'"),
+        ('bill_to_customer_id', 'cast(null as int)'),
+        ('email_address', 'cast(null as ' ~ dbt.type_string() ~ ')'),
+        ('phone_number', 'cast(null as ' ~ dbt.type_string() ~ ')'),
+        ('credit_limit', 'cast(null as decimal(18, 2))'),
+        ('is_on_credit_hold', 'cast(null as boolean)'),
+        ('payment_days', 'cast(null as int)'),
+        ('account_opened_date', 'cast(null as date)'),
+        ('geography_key', 'cast(-1 as bigint)'),
+        ('delivery_city', "'Unknown'"),
+        ('delivery_state_province', "'Unknown'"),
+        ('delivery_country', "'Unknown'"),
+        ('sales_territory', "'Unknown'"),
+    ]) }}
 
 ),
 

@@ -55,20 +55,21 @@ dated as (
 
 unknown_member as (
 
-    select
-        -1 as date_key,
-        cast(null as date) as date_day,
-        cast(null as int) as calendar_year,
-        cast(null as int) as calendar_quarter,
-        cast(null as int) as calendar_month,
-        'Unknown' as month_name,
-        cast(null as int) as day_of_month,
-        cast(null as int) as iso_day_of_week,
-        'Unknown' as day_name,
-        cast(null as boolean) as is_weekend,
-        cast(null as int) as fiscal_year,
-        cast(null as int) as fiscal_month,
-        cast(null as int) as fiscal_quarter
+    {{ unknown_member([
+        ('date_key', '-1'),
+        ('date_day', 'cast(null as date)'),
+        ('calendar_year', 'cast(null as int)'),
+        ('calendar_quarter', 'cast(null as int)'),
+        ('calendar_month', 'cast(null as int)'),
+        ('month_name', "'Unknown'"),
+        ('day_of_month', 'cast(null as int)'),
+        ('iso_day_of_week', 'cast(null as int)'),
+        ('day_name', "'Unknown'"),
+        ('is_weekend', 'cast(null as boolean)'),
+        ('fiscal_year', 'cast(null as int)'),
+        ('fiscal_month', 'cast(null as int)'),
+        ('fiscal_quarter', 'cast(null as int)'),
+    ]) }}
 
 ),
 

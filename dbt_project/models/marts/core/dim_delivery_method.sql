@@ -18,10 +18,11 @@ keyed as (
 
 unknown_member as (
 
-    select
-        cast(-1 as bigint) as delivery_method_key,
-        cast(null as int) as delivery_method_id,
-        'Unknown' as delivery_method_name
+    {{ unknown_member([
+        ('delivery_method_key', 'cast(-1 as bigint)'),
+        ('delivery_method_id', 'cast(null as int)'),
+        ('delivery_method_name', "'Unknown'"),
+    ]) }}
 
 ),
 

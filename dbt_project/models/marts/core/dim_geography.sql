@@ -42,18 +42,19 @@ joined as (
 
 unknown_member as (
 
-    select
-        cast(-1 as bigint) as geography_key,
-        cast(null as int) as city_id,
-        'Unknown' as city_name,
-        'Unknown' as state_province_code,
-        'Unknown' as state_province_name,
-        'Unknown' as sales_territory,
-        'Unknown' as country_name,
-        'Unknown' as continent,
-        'Unknown' as region,
-        'Unknown' as subregion,
-        cast(null as bigint) as city_population
+    {{ unknown_member([
+        ('geography_key', 'cast(-1 as bigint)'),
+        ('city_id', 'cast(null as int)'),
+        ('city_name', "'Unknown'"),
+        ('state_province_code', "'Unknown'"),
+        ('state_province_name', "'Unknown'"),
+        ('sales_territory', "'Unknown'"),
+        ('country_name', "'Unknown'"),
+        ('continent', "'Unknown'"),
+        ('region', "'Unknown'"),
+        ('subregion', "'Unknown'"),
+        ('city_population', 'cast(null as bigint)'),
+    ]) }}
 
 ),
 

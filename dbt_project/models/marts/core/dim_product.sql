@@ -64,7 +64,7 @@ effective as (
 joined as (
 
     select
-        {{ surrogate_key(['effective.stock_item_id', 'effective.dbt_valid_from']) }} as product_key,
+        {{ scd2_key('effective', 'stock_item_id') }} as product_key,
         effective.stock_item_id,
         coalesce(stock_items.stock_item_name, 'Deleted item') as stock_item_name,
         coalesce(stock_groups.stock_group_name, 'Unknown') as product_category,
@@ -83,12 +83,7 @@ joined as (
         effective.unit_price,
         effective.recommended_retail_price,
         effective.tax_rate,
-        effective.version_number,
-        effective.dbt_valid_from as valid_from,
-        effective.dbt_valid_to as valid_to,
-        effective.effective_from,
-        effective.effective_to,
-        effective.dbt_valid_to is null as is_current
+        {{ scd2_columns('effective') }}
     from effective
     left join stock_items
         on effective.stock_item_id = stock_items.stock_item_id
@@ -109,32 +104,27 @@ joined as (
 
 unknown_member as (
 
-    select
-        cast(-1 as bigint) as product_key,
-        cast(-1 as int) as stock_item_id,
-        'Unknown' as stock_item_name,
-        'Unknown' as product_category,
-        cast(0 as bigint) as stock_group_count,
-        'Unknown' as color,
-        'Unknown' as unit_package,
-        'Unknown' as outer_package,
-        cast(null as {{ dbt.type_string() }}) as brand,
-        cast(null as {{ dbt.type_string() }}) as item_size,
-        cast(null as int) as supplier_id,
-        'Unknown' as supplier_name,
-        cast(null as boolean) as is_chiller_stock,
-        cast(null as int) as lead_time_days,
-        cast(null as int) as quantity_per_outer,
-        cast(null as decimal(18, 3)) as typical_weight_per_unit,
-        cast(null as decimal(18, 2)) as unit_price,
-        cast(null as decimal(18, 2)) as recommended_retail_price,
-        cast(null as decimal(18, 3)) as tax_rate,
-        1 as version_number,
-        cast(null as timestamp) as valid_from,
-        cast(null as timestamp) as valid_to,
-        date '1900-01-01' as effective_from,
-        date '9999-12-31' as effective_to,
-        true as is_current
+    {{ scd2_unknown_member([
+        ('product_key', 'cast(-1 as bigint)'),
+        ('stock_item_id', 'cast(-1 as int)'),
+        ('stock_item_name', "'Unknown'"),
+        ('product_category', "'Unknown'"),
+        ('stock_group_count', 'cast(0 as bigint)'),
+        ('color', "'Unknown'"),
+        ('unit_package', "'Unknown'"),
+        ('outer_package', "'Unknown'"),
+        ('brand', 'cast(null as ' ~ dbt.type_string() ~ ')'),
+        ('item_size', 'cast(null as ' ~ dbt.type_string() ~ ')'),
+        ('supplier_id', 'cast(null as int)'),
+        ('supplier_name', "'Unknown'"),
+        ('is_chiller_stock', 'cast(null as boolean)'),
+        ('lead_time_days', 'cast(null as int)'),
+        ('quantity_per_outer', 'cast(null as int)'),
+        ('typical_weight_per_unit', 'cast(null as decimal(18, 3))'),
+        ('unit_price', 'cast(null as decimal(18, 2))'),
+        ('recommended_retail_price', 'cast(null as decimal(18, 2))'),
+        ('tax_rate', 'cast(null as decimal(18, 3))'),
+    ]) }}
 
 ),
 

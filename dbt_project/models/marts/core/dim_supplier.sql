@@ -28,7 +28,7 @@ effective as (
 joined as (
 
     select
-        {{ surrogate_key(['effective.supplier_id', 'effective.dbt_valid_from']) }} as supplier_key,
+        {{ scd2_key('effective', 'supplier_id') }} as supplier_key,
         effective.supplier_id,
         effective.supplier_name,
         coalesce(categories.supplier_category_name, 'Unknown') as supplier_category,
@@ -39,12 +39,7 @@ joined as (
         coalesce(geography.geography_key, -1) as geography_key,
         coalesce(geography.city_name, 'Unknown') as city,
         coalesce(geography.country_name, 'Unknown') as country,
-        effective.version_number,
-        effective.dbt_valid_from as valid_from,
-        effective.dbt_valid_to as valid_to,
-        effective.effective_from,
-        effective.effective_to,
-        effective.dbt_valid_to is null as is_current
+        {{ scd2_columns('effective') }}
     from effective
     left join categories
         on effective.supplier_category_id = categories.supplier_category_id
@@ -55,24 +50,19 @@ joined as (
 
 unknown_member as (
 
-    select
-        cast(-1 as bigint) as supplier_key,
-        cast(-1 as int) as supplier_id,
-        'Unknown' as supplier_name,
-        'Unknown' as supplier_category,
-        cast(null as {{ dbt.type_string() }}) as supplier_reference,
-        cast(null as int) as payment_days,
-        cast(null as {{ dbt.type_string() }}) as phone_number,
-        cast(null as {{ dbt.type_string() }}) as website_url,
-        cast(-1 as bigint) as geography_key,
-        'Unknown' as city,
-        'Unknown' as country,
-        1 as version_number,
-        cast(null as timestamp) as valid_from,
-        cast(null as timestamp) as valid_to,
-        date '1900-01-01' as effective_from,
-        date '9999-12-31' as effective_to,
-        true as is_current
+    {{ scd2_unknown_member([
+        ('supplier_key', 'cast(-1 as bigint)'),
+        ('supplier_id', 'cast(-1 as int)'),
+        ('supplier_name', "'Unknown'"),
+        ('supplier_category', "'Unknown'"),
+        ('supplier_reference', 'cast(null as ' ~ dbt.type_string() ~ ')'),
+        ('payment_days', 'cast(null as int)'),
+        ('phone_number', 'cast(null as ' ~ dbt.type_string() ~ ')'),
+        ('website_url', 'cast(null as ' ~ dbt.type_string() ~ ')'),
+        ('geography_key', 'cast(-1 as bigint)'),
+        ('city', "'Unknown'"),
+        ('country', "'Unknown'"),
+    ]) }}
 
 ),
 
