@@ -2,9 +2,9 @@
 serves the flows' schedules (daily pipeline, weekly maintenance) to the Prefect server.
 
 `lakepulse up` starts it after Prefect, so the UI shows the deployments, their
-schedules and their runs. It has no port of its own; it is healthy once the
-daily pipeline deployment is registered. infra knows the flows only by this
-command line and the deployment's name, never by import.
+schedules and their runs. It has no port of its own; it is healthy once every
+deployment it serves is registered (they are registered one by one). infra
+knows the flows only by this command line and these names, never by import.
 """
 
 from __future__ import annotations
@@ -18,8 +18,13 @@ from infra.settings import Settings
 
 ENTRY_POINT = "flows.deployments"
 """`python -m flows.deployments` registers and serves the deployments until stopped."""
-READY_DEPLOYMENT = "daily_pipeline/daily"
-"""flow/deployment name whose registration means the server is serving."""
+SERVED = (
+    "daily_pipeline/daily",
+    "table_maintenance/weekly",
+    "cdc_stream/follow",
+    "backfill/on-demand",
+)
+"""flow/deployment names the server registers; all of them there means it is serving."""
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -30,4 +35,5 @@ def command(settings: Settings) -> supervisor.Command:
 
 
 def healthy(settings: Settings) -> bool:
-    return supervisor.http_ok(f"{settings.prefect_api_url}/deployments/name/{READY_DEPLOYMENT}")
+    api = settings.prefect_api_url
+    return all(supervisor.http_ok(f"{api}/deployments/name/{name}") for name in SERVED)
