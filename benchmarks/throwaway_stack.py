@@ -10,15 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from infra.services import manager
+from infra.services import catalog, manager
 from infra.settings import Settings
-
-PORT_VARS = {
-    "postgres": "LAKEPULSE_PG_PORT",
-    "metastore": "LAKEPULSE_HMS_PORT",
-    "sail": "LAKEPULSE_SAIL_PORT",
-    "prefect": "LAKEPULSE_PREFECT_PORT",
-}
 
 
 def _free_port() -> int:
@@ -33,8 +26,9 @@ def throwaway_stack(name: str, services: list[str]) -> Iterator[Settings]:
     root = Path(tempfile.mkdtemp(prefix=f"lakepulse-bench-{name}-"))
     root.chmod(0o755)  # the postgres OS user must traverse it
     os.environ["LAKEPULSE_HOME"] = str(root / "home")
-    for service in manager.select(services):
-        os.environ[PORT_VARS[service]] = str(_free_port())
+    for service in catalog.select(services):
+        if service.port_env:
+            os.environ[service.port_env] = str(_free_port())
     settings = Settings.from_env()
     try:
         manager.up(settings, services)

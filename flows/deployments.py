@@ -101,3 +101,7 @@ def serve_deployments(settings: Settings) -> None:
     with stack_prefect(settings) as url:
         wait_for_api(url)
         serve(*deployments(settings))
+
+
+if __name__ == "__main__":  # `lakepulse up` runs the deployments server as this entry point
+    serve_deployments(Settings.from_env())

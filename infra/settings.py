@@ -1,18 +1,25 @@
-"""Where LakePulse keeps its state and which ports its embedded services use.
+"""Where LakePulse keeps its state, which ports its embedded services use, and its endpoints.
 
 Everything is read from the environment (never from files in the repo), so a
 developer, CI and tests can run side by side with different homes and ports.
+`Settings.from_env()` is the one entry point; an invalid variable raises a
+one-line `ConfigError` naming the variable and the fix.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from infra.errors import ConfigError
 
 DEFAULT_HOME = ".lakepulse"
+LAYERS = ("bronze", "silver", "gold", "quality")
 
 
 def first_problem(exc: Exception) -> str:
@@ -25,56 +32,102 @@ def first_problem(exc: Exception) -> str:
     return f"{where}: {first['msg'].removeprefix('Value error, ')}"
 
 
-def _port(env: str, default: int) -> int:
-    raw = os.environ.get(env)
-    if raw is None or raw == "":
-        return default
+def _port(value: object) -> int:
     try:
-        port = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{env}={raw!r} is not a port number: set it to 1024-65535") from exc
+        port = int(str(value).strip())
+    except ValueError:
+        raise ValueError("is not a port number") from None
     if not 1024 <= port <= 65535:
-        raise ConfigError(f"{env}={port} is out of range: set it to 1024-65535")
+        raise ValueError("is out of range")
     return port
 
 
+def _home(value: Path) -> Path:
+    return value.expanduser().resolve()
+
+
+def _spark_remote(value: str | None) -> str | None:
+    if value is not None and not value.startswith("sc://"):
+        raise ValueError("is not a Spark Connect URL")
+    return value
+
+
+def _sql_name(value: str) -> str:
+    if not value or '"' in value or "\0" in value:
+        raise ValueError("is not a usable name")
+    return value
+
+
+Port = Annotated[int, BeforeValidator(_port)]
+
+
+class Ports(BaseModel):
+    """The loopback ports of the embedded services."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    postgres: Port = 55432
+    metastore: Port = 9083
+    sail: Port = 50051
+    prefect: Port = 4200
+
+
 @dataclass(frozen=True)
-class Ports:
-    postgres: int = 55432
-    metastore: int = 9083
-    sail: int = 50051
-    prefect: int = 4200
+class EnvVar:
+    """One environment variable: the settings field it sets and the fix when it is invalid."""
+
+    name: str
+    field: tuple[str, ...]
+    fix: str
+
+
+_PORT_FIX = "set it to 1024-65535"
+ENV_VARS = (
+    EnvVar("LAKEPULSE_HOME", ("home",), "set it to a writable folder"),
+    EnvVar("LAKEPULSE_PG_PORT", ("ports", "postgres"), _PORT_FIX),
+    EnvVar("LAKEPULSE_HMS_PORT", ("ports", "metastore"), _PORT_FIX),
+    EnvVar("LAKEPULSE_SAIL_PORT", ("ports", "sail"), _PORT_FIX),
+    EnvVar("LAKEPULSE_PREFECT_PORT", ("ports", "prefect"), _PORT_FIX),
+    EnvVar("LAKEPULSE_PG_DATABASE", ("pg_database",), "set it to a plain database name"),
+    EnvVar("LAKEPULSE_PG_USER", ("pg_user",), "set it to a plain role name"),
+    EnvVar("LAKEPULSE_PG_DSN", ("pg_dsn_override",), "set it to a postgresql:// URL"),
+    EnvVar("LAKEPULSE_PG_BINDIR", ("pg_bindir",), "set it to the folder holding initdb"),
+    EnvVar("LAKEPULSE_SPARK_REMOTE", ("spark_remote_override",), "set it to sc://host:port"),
+)
+PORT_ENV = {var.field[1]: var.name for var in ENV_VARS if var.field[0] == "ports"}
+"""Service port field -> the variable that sets it (named in port-in-use errors)."""
+
+
+class Settings(BaseModel):
+    """Resolved configuration of one LakePulse installation (immutable)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    home: Annotated[Path, AfterValidator(_home)]
+    ports: Ports = Ports()
+    pg_database: Annotated[str, AfterValidator(_sql_name)] = "wwi"
+    pg_user: Annotated[str, AfterValidator(_sql_name)] = "lakepulse"
+    pg_dsn_override: str | None = None
+    pg_bindir: Path | None = None
+    spark_remote_override: Annotated[str | None, AfterValidator(_spark_remote)] = None
 
     @classmethod
-    def from_env(cls) -> Ports:
-        return cls(
-            postgres=_port("LAKEPULSE_PG_PORT", cls.postgres),
-            metastore=_port("LAKEPULSE_HMS_PORT", cls.metastore),
-            sail=_port("LAKEPULSE_SAIL_PORT", cls.sail),
-            prefect=_port("LAKEPULSE_PREFECT_PORT", cls.prefect),
-        )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Resolved configuration of one LakePulse installation."""
-
-    home: Path
-    ports: Ports = field(default_factory=Ports)
-    pg_database: str = "wwi"
-    pg_user: str = "lakepulse"
-    spark_remote_override: str | None = None
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        home = Path(os.environ.get("LAKEPULSE_HOME") or DEFAULT_HOME).expanduser().resolve()
-        return cls(
-            home=home,
-            ports=Ports.from_env(),
-            pg_database=os.environ.get("LAKEPULSE_PG_DATABASE", "wwi"),
-            pg_user=os.environ.get("LAKEPULSE_PG_USER", "lakepulse"),
-            spark_remote_override=os.environ.get("LAKEPULSE_SPARK_REMOTE") or None,
-        )
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from `environ` (default: the process environment); empty values are unset."""
+        environ = os.environ if environ is None else environ
+        data: dict[str, Any] = {"home": DEFAULT_HOME}
+        for var in ENV_VARS:
+            raw = environ.get(var.name)
+            if raw:
+                *parents, leaf = var.field
+                target = data
+                for part in parents:
+                    target = target.setdefault(part, {})
+                target[leaf] = raw
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise _config_error(exc, environ) from None
 
     # --- state directory layout -------------------------------------------------
     @property
@@ -96,6 +149,12 @@ class Settings:
     def layer_dir(self, layer: str) -> Path:
         return self.lake_dir / layer
 
+    def pid_file(self, service: str) -> Path:
+        return self.run_dir / f"{service}.pid"
+
+    def log_file(self, service: str) -> Path:
+        return self.log_dir / f"{service}.log"
+
     # --- endpoints ------------------------------------------------------------------
     @property
     def spark_remote(self) -> str:
@@ -115,9 +174,16 @@ class Settings:
 
     @property
     def pg_dsn(self) -> str:
-        return os.environ.get("LAKEPULSE_PG_DSN") or (
+        return self.pg_dsn_override or (
             f"postgresql://{self.pg_user}@127.0.0.1:{self.ports.postgres}/{self.pg_database}"
         )
 
 
-LAYERS = ("bronze", "silver", "gold", "quality")
+def _config_error(exc: ValidationError, environ: Mapping[str, str]) -> ConfigError:
+    """The first problem as `VAR='value' <what is wrong>: <fix>`."""
+    first = exc.errors()[0]
+    problem = str(first["msg"]).removeprefix("Value error, ")
+    for var in ENV_VARS:
+        if tuple(first["loc"]) == var.field:
+            return ConfigError(f"{var.name}={environ.get(var.name)!r} {problem}: {var.fix}")
+    return ConfigError(f"invalid settings: {first_problem(exc)}")

@@ -9,13 +9,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from infra.settings import PORT_ENV
+
 LAKEPULSE = str(Path(sys.executable).parent / "lakepulse")
-PORT_VARS = (
-    "LAKEPULSE_PG_PORT",
-    "LAKEPULSE_HMS_PORT",
-    "LAKEPULSE_SAIL_PORT",
-    "LAKEPULSE_PREFECT_PORT",
-)
+PORT_VARS = tuple(PORT_ENV.values())
 
 
 def free_port() -> int:

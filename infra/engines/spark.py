@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
-from infra.errors import EngineUnavailable
+from infra.errors import ConfigError, EngineUnavailable
 from infra.settings import LAYERS, Settings
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -28,8 +29,6 @@ def _endpoint(remote: str) -> tuple[str, int]:
 
 
 def _reachable(remote: str, timeout: float = 3.0) -> bool:
-    import socket
-
     try:
         with socket.create_connection(_endpoint(remote), timeout=timeout):
             return True
@@ -105,7 +104,9 @@ def stop_sessions() -> None:
 
 def _check_ident(name: str) -> str:
     if not _IDENT.match(name):
-        raise ValueError(f"{name!r} is not a valid table or database identifier")
+        raise ConfigError(
+            f"{name!r} is not a valid table or database identifier: use letters, digits and _"
+        )
     return name
 
 

@@ -1,1 +1,2 @@
-"""The embedded stack: Postgres, Hive Metastore, Sail and Prefect as local processes."""
+"""The embedded stack: Postgres, Hive Metastore, Sail, Prefect and the deployments server as
+local processes, listed in `catalog`, run by `supervisor`, driven by `manager`."""

@@ -1,62 +1,39 @@
-"""The deployments server: the long-running `lakepulse deploy` process that serves the
-flows' schedules (daily pipeline, weekly maintenance) to the Prefect server.
+"""The deployments server: a long-running `python -m flows.deployments` process that
+serves the flows' schedules (daily pipeline, weekly maintenance) to the Prefect server.
 
-`lakepulse up` starts it after Prefect, so the UI at 127.0.0.1:4200 shows the
-deployments, their schedules and their runs. It has no port of its own; it is
-healthy once the daily pipeline deployment is registered.
+`lakepulse up` starts it after Prefect, so the UI shows the deployments, their
+schedules and their runs. It has no port of its own; it is healthy once every
+deployment it serves is registered (they are registered one by one). infra
+knows the flows only by this command line and these names, never by import.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import urllib.request
 from pathlib import Path
 
-from infra.services import process
+from infra.services import supervisor
 from infra.settings import Settings
 
-NAME = "deployments"
-PORT_ENV = None
-REPO_ROOT = Path(__file__).resolve().parents[2]
+ENTRY_POINT = "flows.deployments"
+"""`python -m flows.deployments` registers and serves the deployments until stopped."""
+SERVED = (
+    "daily_pipeline/daily",
+    "table_maintenance/weekly",
+    "cdc_stream/follow",
+    "backfill/on-demand",
+)
+"""flow/deployment names the server registers; all of them there means it is serving."""
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def pid_file(settings: Settings) -> Path:
-    return settings.run_dir / "deployments.pid"
-
-
-def log_file(settings: Settings) -> Path:
-    return settings.log_dir / "deployments.log"
-
-
-def marker(settings: Settings) -> str:
-    return f"flows.cli deploy --home-marker {settings.home}"
-
-
-def start(settings: Settings) -> int:
+def command(settings: Settings) -> supervisor.Command:
     env = dict(os.environ)
     env.update(PREFECT_API_URL=settings.prefect_api_url, LAKEPULSE_HOME=str(settings.home))
-    return process.spawn(
-        # --home-marker only makes this process identifiable as this home's server
-        [sys.executable, "-m", "flows.cli", "deploy", "--home-marker", str(settings.home)],
-        pid_file=pid_file(settings),
-        log_file=log_file(settings),
-        marker=marker(settings),
-        env=env,
-        cwd=REPO_ROOT,
-    )
+    return supervisor.Command([sys.executable, "-m", ENTRY_POINT], env=env, cwd=PROJECT_ROOT)
 
 
 def healthy(settings: Settings) -> bool:
-    from flows.deployments import DAILY_DEPLOYMENT
-
-    url = f"{settings.prefect_api_url}/deployments/name/daily_pipeline/{DAILY_DEPLOYMENT}"
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-def stop(settings: Settings) -> bool:
-    return process.stop(pid_file(settings))
+    api = settings.prefect_api_url
+    return all(supervisor.http_ok(f"{api}/deployments/name/{name}") for name in SERVED)

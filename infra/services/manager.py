@@ -1,4 +1,4 @@
-"""`lakepulse up | down | status`: start, health-check and stop the embedded services."""
+"""`lakepulse up | down | status | logs`: the catalog's services run by the supervisor."""
 
 from __future__ import annotations
 
@@ -6,35 +6,19 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from types import ModuleType
 
 from infra.errors import ServiceError
-from infra.services import deployments, metastore, postgres, prefect_server, process, sail
+from infra.services import catalog, supervisor
+from infra.services.catalog import DEFAULT_PROFILE, Service
 from infra.settings import Settings
-
-# Start order; `down` goes in reverse.
-SERVICES: dict[str, ModuleType] = {
-    "postgres": postgres,
-    "metastore": metastore,
-    "sail": sail,
-    "prefect": prefect_server,
-    "deployments": deployments,
-}
-DEPENDS_ON = {"sail": ["metastore"], "deployments": ["prefect"]}
-START_TIMEOUT = {
-    "postgres": 60.0,
-    "metastore": 120.0,
-    "sail": 60.0,
-    "prefect": 120.0,
-    "deployments": 120.0,
-}
 
 
 @dataclass(frozen=True)
 class ServiceStatus:
     name: str
-    port: int
+    port: int  # 0: listens on none
     pid: int | None
     healthy: bool
     url: str
@@ -48,37 +32,13 @@ class UpResult:
     seconds: float
 
 
-def _port_of(settings: Settings, name: str) -> int:
-    """The service's port (0 for the deployments server, which listens on none)."""
-    return getattr(settings.ports, name, 0)
-
-
-def _url_of(settings: Settings, name: str) -> str:
-    port = _port_of(settings, name)
-    return {
-        "postgres": f"postgresql://127.0.0.1:{port}/{settings.pg_database}",
-        "metastore": settings.metastore_uri,
-        "sail": settings.spark_remote
-        if not settings.spark_remote_override
-        else f"sc://127.0.0.1:{port}",
-        "prefect": settings.prefect_ui_url,
-        "deployments": f"{settings.prefect_ui_url}/deployments",
-    }[name]
-
-
-def select(only: Iterable[str] | None) -> list[str]:
-    if not only:
-        return list(SERVICES)
-    wanted: set[str] = set()
-    for name in only:
-        if name not in SERVICES:
-            raise ServiceError(f"unknown service {name!r}: choose from {', '.join(SERVICES)}")
-        wanted.add(name)
-        wanted.update(DEPENDS_ON.get(name, []))
-    return [name for name in SERVICES if name in wanted]
+def select(only: Iterable[str] | None, profile: str = DEFAULT_PROFILE) -> list[str]:
+    """Names of the services `up` would start, in order; ServiceError for an unknown name."""
+    return [service.name for service in catalog.select(only, profile)]
 
 
 def check_state_dir(settings: Settings) -> None:
+    """Create the state directory layout; a one-line ServiceError when it is not writable."""
     home = settings.home
     try:
         for sub in (home, settings.run_dir, settings.log_dir, settings.data_dir, settings.lake_dir):
@@ -86,7 +46,7 @@ def check_state_dir(settings: Settings) -> None:
         probe = settings.run_dir / ".write-probe"
         probe.write_text("ok")
         probe.unlink()
-    except (PermissionError, NotADirectoryError, FileExistsError, OSError) as exc:
+    except OSError as exc:
         raise ServiceError(
             f"state directory {home} is not writable ({exc.strerror or type(exc).__name__}): "
             "fix its permissions or set LAKEPULSE_HOME to a writable folder"
@@ -97,86 +57,94 @@ def check_state_dir(settings: Settings) -> None:
         home.chmod(home.stat().st_mode | 0o011)  # let the postgres user traverse it
 
 
+def _running(settings: Settings, service: Service) -> int | None:
+    return supervisor.running_pid(settings.pid_file(service.name))
+
+
 def status(settings: Settings) -> list[ServiceStatus]:
+    """Every catalog service: port, PID when running, health, URL and log file."""
     rows = []
-    for name, module in SERVICES.items():
-        pid = process.running_pid(module.pid_file(settings))
+    for service in catalog.SERVICES:
+        pid = _running(settings, service)
         rows.append(
             ServiceStatus(
-                name=name,
-                port=_port_of(settings, name),
+                name=service.name,
+                port=service.port_number(settings),
                 pid=pid,
-                healthy=pid is not None and module.healthy(settings),
-                url=_url_of(settings, name),
-                log=module.log_file(settings),
+                healthy=pid is not None and service.healthy(settings),
+                url=service.url(settings),
+                log=settings.log_file(service.name),
             )
         )
     return rows
 
 
-def up(settings: Settings, only: Iterable[str] | None = None) -> UpResult:
-    """Start the selected services (and what they need); idempotent."""
+def up(
+    settings: Settings, only: Iterable[str] | None = None, profile: str = DEFAULT_PROFILE
+) -> UpResult:
+    """Start the selected services (and what they need) and wait until healthy; idempotent.
+
+    Every port is checked before anything starts; the services start together and
+    are then awaited in order, each one's `ready` hook running once it is healthy.
+    """
     began = time.monotonic()
-    names = select(only)
+    services = catalog.select(only, profile)
     check_state_dir(settings)
-    started: list[str] = []
+    runs: dict[str, supervisor.Started] = {}
     already: list[str] = []
-    pids: dict[str, int] = {}
-    for name in names:
-        module = SERVICES[name]
-        pid = process.running_pid(module.pid_file(settings))
+    for service in services:
+        pid = _running(settings, service)
         if pid is not None:
-            already.append(name)
-            pids[name] = pid
-            continue
-        if module.PORT_ENV:
-            process.ensure_port_free(_port_of(settings, name), name, module.PORT_ENV)
-    for name in names:
-        if name in already:
-            continue
-        pids[name] = SERVICES[name].start(settings)
-        started.append(name)
-    for name in names:
-        module = SERVICES[name]
-        process.wait_until(
-            lambda m=module: m.healthy(settings),
-            timeout=START_TIMEOUT[name],
-            pid=pids[name],
-            service=name,
-            log_file=module.log_file(settings),
+            already.append(service.name)
+            runs[service.name] = supervisor.Started(pid=pid, log_offset=0)
+        elif service.port and service.port_env:
+            supervisor.ensure_port_free(
+                service.port_number(settings), service.name, service.port_env
+            )
+    started = [service for service in services if service.name not in already]
+    for service in started:
+        if service.setup:
+            service.setup(settings)
+        runs[service.name] = supervisor.start(
+            service.name,
+            service.command(settings),
+            pid_file=settings.pid_file(service.name),
+            log_file=settings.log_file(service.name),
         )
-    if "postgres" in names:
-        postgres.bootstrap(settings)
-    if "sail" in names:
-        _bootstrap_catalog(settings)
-    return UpResult(started=started, already_running=already, seconds=time.monotonic() - began)
-
-
-def _bootstrap_catalog(settings: Settings) -> None:
-    """Create the layer databases in the metastore at absolute lake locations."""
-    from infra.engines import spark as spark_access
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            spark = spark_access.new_session(settings)
-            spark_access.ensure_layers(spark, settings)
-            spark.stop()
-            return
-        except Exception as exc:
-            if time.monotonic() > deadline:
-                raise ServiceError(
-                    f"Sail answers but the catalog is not usable ({type(exc).__name__}): "
-                    f"see {metastore.log_file(settings)} and {sail.log_file(settings)}"
-                ) from exc
-            time.sleep(1)
+    for service in services:
+        supervisor.wait_ready(
+            partial(service.healthy, settings),
+            timeout=service.start_timeout,
+            pid=runs[service.name].pid,
+            service=service.name,
+            log_file=settings.log_file(service.name),
+            log_offset=runs[service.name].log_offset,
+        )
+        if service.ready:
+            service.ready(settings)
+    return UpResult(
+        started=[service.name for service in started],
+        already_running=already,
+        seconds=time.monotonic() - began,
+    )
 
 
 def down(settings: Settings, only: Iterable[str] | None = None) -> list[str]:
-    """Stop the selected services that this state directory started; returns their names."""
-    names = list(only) if only else list(SERVICES)
+    """Stop the selected services this state directory started, in reverse start order.
+
+    Returns the names of those that were running; stale pid files are removed.
+    """
+    wanted = {catalog.get(name).name for name in only} if only else set(catalog.names())
     stopped = []
-    for name in reversed(list(SERVICES)):
-        if name in names and SERVICES[name].stop(settings):
-            stopped.append(name)
+    for service in reversed(catalog.SERVICES):
+        if service.name in wanted and supervisor.stop(
+            settings.pid_file(service.name), service.stop
+        ):
+            stopped.append(service.name)
     return stopped
+
+
+def logs(settings: Settings, name: str, lines: int = 50) -> list[str]:
+    """The last `lines` non-blank lines of a service's log."""
+    service = catalog.get(name)
+    return supervisor.tail(settings.log_file(service.name), lines)

@@ -7,12 +7,11 @@ from string import Template
 
 import pyspark
 
-from infra.services import process
+from infra.services import supervisor
 from infra.services.java import java_binary
 from infra.settings import Settings
 
 NAME = "metastore"
-PORT_ENV = "LAKEPULSE_HMS_PORT"
 TEMPLATE = Path(__file__).resolve().parent.parent / "conf" / "hive-site.xml.tmpl"
 
 
@@ -20,15 +19,9 @@ def home(settings: Settings) -> Path:
     return settings.data_dir / "metastore"
 
 
-def pid_file(settings: Settings) -> Path:
-    return settings.run_dir / "metastore.pid"
-
-
-def log_file(settings: Settings) -> Path:
-    return settings.log_dir / "metastore.log"
-
-
-def _write_conf(settings: Settings) -> Path:
+def setup(settings: Settings) -> None:
+    """Check for Java (failing early with the fix) and write hive-site.xml."""
+    java_binary()
     conf = home(settings) / "conf"
     conf.mkdir(parents=True, exist_ok=True)
     text = Template(TEMPLATE.read_text()).substitute(
@@ -36,7 +29,6 @@ def _write_conf(settings: Settings) -> Path:
         warehouse_dir=settings.lake_dir / "warehouse",
     )
     (conf / "hive-site.xml").write_text(text)
-    return conf
 
 
 def argv(settings: Settings) -> list[str]:
@@ -58,25 +50,9 @@ def argv(settings: Settings) -> list[str]:
     ]
 
 
-def marker(settings: Settings) -> str:
-    return str(home(settings) / "conf")
-
-
-def start(settings: Settings) -> int:
-    java_binary()  # fail early with the fix when Java is missing
-    _write_conf(settings)
-    return process.spawn(
-        argv(settings),
-        pid_file=pid_file(settings),
-        log_file=log_file(settings),
-        marker=marker(settings),
-        cwd=home(settings),
-    )
+def command(settings: Settings) -> supervisor.Command:
+    return supervisor.Command(argv(settings), cwd=home(settings))
 
 
 def healthy(settings: Settings) -> bool:
-    return process.port_open(settings.ports.metastore)
-
-
-def stop(settings: Settings) -> bool:
-    return process.stop(pid_file(settings))
+    return supervisor.port_open(settings.ports.metastore)

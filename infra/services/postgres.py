@@ -10,6 +10,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import stat
 import subprocess
 from pathlib import Path
@@ -17,16 +18,16 @@ from pathlib import Path
 import psycopg
 
 from infra.errors import ServiceError
-from infra.services import process
+from infra.services import supervisor
 from infra.settings import Settings
 
 NAME = "postgres"
-PORT_ENV = "LAKEPULSE_PG_PORT"
 RUN_AS = "postgres"
 
 
-def bindir() -> Path:
-    override = os.environ.get("LAKEPULSE_PG_BINDIR")
+def bindir(settings: Settings | None = None) -> Path:
+    """The folder holding initdb and postgres: LAKEPULSE_PG_BINDIR, else the newest installed."""
+    override = (settings or Settings.from_env()).pg_bindir
     candidates = [override] if override else sorted(glob.glob("/usr/lib/postgresql/*/bin"))[::-1]
     for cand in candidates:
         if cand and (Path(cand) / "postgres").exists() and (Path(cand) / "initdb").exists():
@@ -46,14 +47,6 @@ def data_dir(settings: Settings) -> Path:
 
 def socket_dir(settings: Settings) -> Path:
     return settings.run_dir / "pgsock"
-
-
-def pid_file(settings: Settings) -> Path:
-    return settings.run_dir / "postgres.pid"
-
-
-def log_file(settings: Settings) -> Path:
-    return settings.log_dir / "postgres.log"
 
 
 def _run_user() -> str | None:
@@ -90,7 +83,7 @@ def _prepare_dirs(settings: Settings, user: str | None) -> None:
     for path in (data_dir(settings), socket_dir(settings)):
         os.chown(path, pw.pw_uid, pw.pw_gid)
     data_dir(settings).chmod(0o700)
-    logf = log_file(settings)
+    logf = settings.log_file(NAME)
     logf.touch(exist_ok=True)
     os.chown(logf, pw.pw_uid, pw.pw_gid)
 
@@ -100,7 +93,7 @@ def _initdb(settings: Settings, user: str | None) -> None:
         return
     result = subprocess.run(
         [
-            str(bindir() / "initdb"),
+            str(bindir(settings) / "initdb"),
             "-D",
             str(data_dir(settings)),
             "-U",
@@ -123,7 +116,7 @@ def _initdb(settings: Settings, user: str | None) -> None:
 
 def argv(settings: Settings) -> list[str]:
     return [
-        str(bindir() / "postgres"),
+        str(bindir(settings) / "postgres"),
         "-D",
         str(data_dir(settings)),
         "-p",
@@ -147,22 +140,35 @@ def argv(settings: Settings) -> list[str]:
     ]
 
 
-def marker(settings: Settings) -> str:
-    return f"-D {data_dir(settings)}"
-
-
-def start(settings: Settings) -> int:
+def setup(settings: Settings) -> None:
+    """Create the cluster on first start (initdb), owned by the server's OS user."""
     user = _run_user()
     _prepare_dirs(settings, user)
     _initdb(settings, user)
-    return process.spawn(
-        argv(settings),
-        pid_file=pid_file(settings),
-        log_file=log_file(settings),
-        marker=marker(settings),
-        user=user,
-        cwd=data_dir(settings),
-    )
+
+
+STOP = supervisor.StopPolicy(signal=signal.SIGINT, group=False, timeout=60.0)
+"""SIGINT to the postmaster alone is Postgres's fast shutdown."""
+
+
+def command(settings: Settings) -> supervisor.Command:
+    """The postmaster, run as the `postgres` OS user when we are root."""
+    return supervisor.Command(argv(settings), cwd=data_dir(settings), user=_run_user())
+
+
+def start(settings: Settings) -> int:
+    """Set up and start a cluster for `settings` without waiting (e.g. an extra test source)."""
+    setup(settings)
+    return supervisor.start(
+        NAME,
+        command(settings),
+        pid_file=settings.pid_file(NAME),
+        log_file=settings.log_file(NAME),
+    ).pid
+
+
+def stop(settings: Settings) -> bool:
+    return supervisor.stop(settings.pid_file(NAME), STOP)
 
 
 def healthy(settings: Settings) -> bool:
@@ -194,10 +200,3 @@ def bootstrap(settings: Settings) -> None:
         ).fetchone()
         if not exists:
             conn.execute(f'create database "{settings.pg_database}"')
-
-
-def stop(settings: Settings) -> bool:
-    # SIGINT to the postmaster alone is Postgres's "fast shutdown".
-    import signal
-
-    return process.stop(pid_file(settings), sig=signal.SIGINT, group=False, timeout=60)

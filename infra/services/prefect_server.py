@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-import urllib.request
 from pathlib import Path
 
-from infra.services import process
+from infra.services import supervisor
 from infra.settings import Settings
-
-NAME = "prefect"
-PORT_ENV = "LAKEPULSE_PREFECT_PORT"
 
 
 def prefect_home(settings: Settings) -> Path:
     return settings.data_dir / "prefect"
-
-
-def pid_file(settings: Settings) -> Path:
-    return settings.run_dir / "prefect.pid"
-
-
-def log_file(settings: Settings) -> Path:
-    return settings.log_dir / "prefect.log"
 
 
 def environment(settings: Settings) -> dict[str, str]:
@@ -38,43 +26,15 @@ def environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def argv(settings: Settings) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "prefect",
-        "server",
-        "start",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(settings.ports.prefect),
-    ]
-
-
-def marker(settings: Settings) -> str:
-    return f"prefect server start --host 127.0.0.1 --port {settings.ports.prefect}"
-
-
-def start(settings: Settings) -> int:
+def setup(settings: Settings) -> None:
     prefect_home(settings).mkdir(parents=True, exist_ok=True)
-    return process.spawn(
-        argv(settings),
-        pid_file=pid_file(settings),
-        log_file=log_file(settings),
-        marker=marker(settings),
-        env=environment(settings),
-        cwd=prefect_home(settings),
-    )
+
+
+def command(settings: Settings) -> supervisor.Command:
+    argv = [sys.executable, "-m", "prefect", "server", "start"]
+    argv += ["--host", "127.0.0.1", "--port", str(settings.ports.prefect)]
+    return supervisor.Command(argv, env=environment(settings), cwd=prefect_home(settings))
 
 
 def healthy(settings: Settings) -> bool:
-    try:
-        with urllib.request.urlopen(f"{settings.prefect_api_url}/health", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-def stop(settings: Settings) -> bool:
-    return process.stop(pid_file(settings))
+    return supervisor.http_ok(f"{settings.prefect_api_url}/health")

@@ -5,26 +5,20 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
+from infra.engines import spark
 from infra.errors import ServiceError
-from infra.services import process
+from infra.services import supervisor
 from infra.settings import Settings
 
 NAME = "sail"
-PORT_ENV = "LAKEPULSE_SAIL_PORT"
+CATALOG_TIMEOUT = 60.0
 
 
 def workdir(settings: Settings) -> Path:
     return settings.data_dir / "sail"
-
-
-def pid_file(settings: Settings) -> Path:
-    return settings.run_dir / "sail.pid"
-
-
-def log_file(settings: Settings) -> Path:
-    return settings.log_dir / "sail.log"
 
 
 def sail_binary() -> Path:
@@ -47,8 +41,12 @@ def environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def argv(settings: Settings) -> list[str]:
-    return [
+def setup(settings: Settings) -> None:
+    workdir(settings).mkdir(parents=True, exist_ok=True)
+
+
+def command(settings: Settings) -> supervisor.Command:
+    argv = [
         str(sail_binary()),
         "spark",
         "server",
@@ -59,27 +57,29 @@ def argv(settings: Settings) -> list[str]:
         "-C",
         str(workdir(settings)),
     ]
-
-
-def marker(settings: Settings) -> str:
-    return f"-C {workdir(settings)}"
-
-
-def start(settings: Settings) -> int:
-    workdir(settings).mkdir(parents=True, exist_ok=True)
-    return process.spawn(
-        argv(settings),
-        pid_file=pid_file(settings),
-        log_file=log_file(settings),
-        marker=marker(settings),
-        env=environment(settings),
-        cwd=workdir(settings),
-    )
+    return supervisor.Command(argv, env=environment(settings), cwd=workdir(settings))
 
 
 def healthy(settings: Settings) -> bool:
-    return process.port_open(settings.ports.sail)
+    return supervisor.port_open(settings.ports.sail)
 
 
-def stop(settings: Settings) -> bool:
-    return process.stop(pid_file(settings))
+def create_layer_databases(settings: Settings) -> None:
+    """Create the layer databases in the metastore at absolute lake locations.
+
+    Sail listens before its catalog answers: retry for CATALOG_TIMEOUT seconds.
+    """
+    deadline = time.monotonic() + CATALOG_TIMEOUT
+    while True:
+        try:
+            session = spark.new_session(settings)
+            spark.ensure_layers(session, settings)
+            session.stop()
+            return
+        except Exception as exc:  # grpc and catalog errors come in several types
+            if time.monotonic() > deadline:
+                raise ServiceError(
+                    f"Sail answers but the catalog is not usable ({type(exc).__name__}): "
+                    f"see {settings.log_file('metastore')} and {settings.log_file(NAME)}"
+                ) from exc
+            time.sleep(1)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.services import manager, process
+from infra.errors import ServiceError
+from infra.services import manager, supervisor
 from infra.settings import Settings
 from tests.helpers import run_cli, run_cli_in_process_as, stack_env
 
@@ -17,6 +18,19 @@ pytestmark = pytest.mark.stack
 
 def _pids(settings: Settings) -> dict[str, int | None]:
     return {row.name: row.pid for row in manager.status(settings)}
+
+
+def _failed_with_one_line(result) -> str:
+    """The CLI failed with a service error on one line without a traceback; returns the line.
+
+    Exit code 1 from the CLI before the redesign, ServiceError.exit_code (3) once it maps
+    the error hierarchy to exit codes.
+    """
+    assert result.returncode in (1, ServiceError.exit_code), result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
 
 
 def test_up_twice_is_idempotent(stack_env_vars, settings):
@@ -66,12 +80,9 @@ def test_taken_port_gives_a_one_line_error(home_factory):
         sock.bind(("127.0.0.1", int(env["LAKEPULSE_PG_PORT"])))
         sock.listen()
         result = run_cli("up", "--only", "postgres", env=env)
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert f"port {env['LAKEPULSE_PG_PORT']} for postgres is already in use" in lines[0]
-    assert "LAKEPULSE_PG_PORT" in lines[0]
-    assert "Traceback" not in result.stderr
+    line = _failed_with_one_line(result)
+    assert f"port {env['LAKEPULSE_PG_PORT']} for postgres is already in use" in line
+    assert "LAKEPULSE_PG_PORT" in line
 
 
 def test_unwritable_state_dir_gives_a_one_line_error(home_factory):
@@ -87,10 +98,8 @@ def test_unwritable_state_dir_gives_a_one_line_error(home_factory):
             result = run_cli("up", "--only", "postgres", env=env)
         finally:
             locked.chmod(0o755)
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "is not writable" in lines[0] and "LAKEPULSE_HOME" in lines[0]
+    line = _failed_with_one_line(result)
+    assert "is not writable" in line and "LAKEPULSE_HOME" in line
 
 
 def test_missing_java_gives_a_one_line_error(home_factory):
@@ -98,10 +107,8 @@ def test_missing_java_gives_a_one_line_error(home_factory):
     env.pop("JAVA_HOME", None)
     env["PATH"] = str(Path(os.__file__).parent)  # no java anywhere on it
     result = run_cli("up", "--only", "metastore", env=env)
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Java not found" in lines[0] and "openjdk-17" in lines[0]
+    line = _failed_with_one_line(result)
+    assert "Java not found" in line and "openjdk-17" in line
 
 
 def _stack_processes(home: Path) -> list[int]:
@@ -145,7 +152,7 @@ def test_tables_survive_down_and_up_and_down_leaves_nothing(home_factory):
         result = run_cli("down", env=env)
         assert result.returncode == 0
         for pid in pids.values():
-            assert not process.is_ours(process.PidRecord(pid=pid, marker=""))
+            assert not supervisor.is_ours(supervisor.PidRecord(pid=pid, marker=""))
         assert _stack_processes(home) == []
         assert not list((home / "run").glob("*.pid"))
 

@@ -1,0 +1,137 @@
+"""The declarative table of embedded services: what runs, on which port, when it is ready.
+
+Adding a service is one `Service` entry here plus a `services/<name>.py` module
+for what is special to it (its command, config files, readiness check). The
+table's order is the start order (`down` goes in reverse); a service's
+dependencies come before it and are started with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from infra.errors import ServiceError
+from infra.services import deployments, metastore, postgres, prefect_server, sail, supervisor
+from infra.settings import PORT_ENV, Settings
+
+SettingsHook = Callable[[Settings], None]
+DEFAULT_PROFILE = "default"
+
+
+@dataclass(frozen=True)
+class Service:
+    """One embedded service.
+
+    command: builds what to run; healthy: the readiness probe; port: the field of
+    `settings.ports` it listens on (None: no port; the variable that sets it is
+    named when the port is taken); setup: runs before each start (initdb, config
+    files); ready: runs once it is healthy (bootstrap); profiles: the `up`
+    profiles that include it.
+    """
+
+    name: str
+    command: Callable[[Settings], supervisor.Command]
+    healthy: Callable[[Settings], bool]
+    url: Callable[[Settings], str]
+    port: str | None = None
+    depends_on: tuple[str, ...] = ()
+    setup: SettingsHook | None = None
+    ready: SettingsHook | None = None
+    start_timeout: float = 60.0
+    stop: supervisor.StopPolicy = supervisor.StopPolicy()
+    profiles: frozenset[str] = field(default_factory=lambda: frozenset({DEFAULT_PROFILE}))
+
+    def port_number(self, settings: Settings) -> int:
+        """Its port (0 when it listens on none)."""
+        return int(getattr(settings.ports, self.port)) if self.port else 0
+
+    @property
+    def port_env(self) -> str | None:
+        return PORT_ENV[self.port] if self.port else None
+
+
+CORE = frozenset({DEFAULT_PROFILE, "core"})
+"""`core`: the services the data path needs, without the schedule server."""
+
+SERVICES: tuple[Service, ...] = (
+    Service(
+        name="postgres",
+        command=postgres.command,
+        healthy=postgres.healthy,
+        url=lambda s: f"postgresql://127.0.0.1:{s.ports.postgres}/{s.pg_database}",
+        port="postgres",
+        setup=postgres.setup,
+        ready=postgres.bootstrap,
+        stop=postgres.STOP,
+        profiles=CORE,
+    ),
+    Service(
+        name="metastore",
+        command=metastore.command,
+        healthy=metastore.healthy,
+        url=lambda s: s.metastore_uri,
+        port="metastore",
+        setup=metastore.setup,
+        start_timeout=120.0,
+        profiles=CORE,
+    ),
+    Service(
+        name="sail",
+        command=sail.command,
+        healthy=sail.healthy,
+        url=lambda s: f"sc://127.0.0.1:{s.ports.sail}",
+        port="sail",
+        depends_on=("metastore",),
+        setup=sail.setup,
+        ready=sail.create_layer_databases,
+        profiles=CORE,
+    ),
+    Service(
+        name="prefect",
+        command=prefect_server.command,
+        healthy=prefect_server.healthy,
+        url=lambda s: s.prefect_ui_url,
+        port="prefect",
+        setup=prefect_server.setup,
+        start_timeout=120.0,
+        profiles=CORE,
+    ),
+    Service(
+        name="deployments",
+        command=deployments.command,
+        healthy=deployments.healthy,
+        url=lambda s: f"{s.prefect_ui_url}/deployments",
+        depends_on=("prefect",),
+        start_timeout=120.0,
+    ),
+)
+
+BY_NAME = {service.name: service for service in SERVICES}
+
+
+def names() -> list[str]:
+    return [service.name for service in SERVICES]
+
+
+def get(name: str) -> Service:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ServiceError(f"unknown service {name!r}: choose from {', '.join(BY_NAME)}") from None
+
+
+def select(only: Iterable[str] | None = None, profile: str = DEFAULT_PROFILE) -> list[Service]:
+    """The services to start, in start order: `only` (else the profile's) and what they need."""
+    wanted = {get(name).name for name in only} if only else None
+    if wanted is None:
+        wanted = {s.name for s in SERVICES if profile in s.profiles}
+        if not wanted:
+            raise ServiceError(f"unknown profile {profile!r}: no service belongs to it")
+    pending = list(wanted)
+    while pending:
+        for dependency in get(pending.pop()).depends_on:
+            if dependency not in wanted:
+                wanted.add(dependency)
+                pending.append(dependency)
+    return [service for service in SERVICES if service.name in wanted]
