@@ -9,7 +9,7 @@ import pytest
 
 from flows.dbt_runner import run_dbt
 from infra.lake_gc import described_location
-from ingestion.cdc.runner import run as capture
+from ingestion.cdc.capture import run as capture
 from ingestion.source.db import connect
 from ingestion.source.generator import TABLE_ORDER
 from ingestion.source.seeder import seed
