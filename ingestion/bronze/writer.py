@@ -153,7 +153,7 @@ class BronzeWriter:
                     f"({spark_name(kept.type)} -> {spark_name(source.field(index).type)}); "
                     f"Bronze keeps {spark_name(kept.type)}"
                 )
-            fields.append(kept)
+            fields.append(pa.field(kept.name, kept.type))  # nullable: gone columns are null
         added = [f for f in source if existing.get_field_index(f.name) < 0]
         for new in added:
             self.record_drift(f"{table}: column {new.name} added ({spark_name(new.type)})")

@@ -3,7 +3,7 @@
 Messages come from `pg_logical_slot_peek_binary_changes(..., 'proto_version',
 '1', 'publication_names', ...)` or a replication stream; each is decoded into
 a small dataclass. Column values stay as Postgres text (or None); typing is
-the job of `ingestion.cdc.values`.
+the job of `ingestion.cdc.convert`.
 """
 
 from __future__ import annotations
