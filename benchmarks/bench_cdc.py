@@ -18,7 +18,7 @@ from rich.table import Table
 
 from benchmarks.throwaway_stack import throwaway_stack
 from infra.engines.spark import session
-from ingestion.cdc.runner import run
+from ingestion.cdc.capture import run
 from ingestion.source.seeder import seed
 from ingestion.source.simulator import simulate
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from benchmarks.throwaway_stack import throwaway_stack
 from expectations.gate import run_gate
 from flows.dbt_runner import run_dbt
-from ingestion.cdc.runner import run as capture
+from ingestion.cdc.capture import run as capture
 from ingestion.source.seeder import seed
 from ingestion.source.simulator import simulate
 

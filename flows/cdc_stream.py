@@ -80,7 +80,7 @@ def cdc_stream(
     slot: str = SLOT,
 ) -> dict[str, object]:
     """Follow the WAL into Bronze until `run_seconds` pass (None: until cancelled)."""
-    from ingestion.cdc.runner import run
+    from ingestion.cdc.capture import run
 
     settings = Settings.from_env()
     logger = get_run_logger()

@@ -263,7 +263,7 @@ def ingest_cdc(
     ] = None,
 ) -> None:
     """Capture Postgres changes (logical decoding) into Bronze Delta tables, exactly once."""
-    from ingestion.cdc.runner import run
+    from ingestion.cdc.capture import run
 
     if once == follow:
         raise ConfigError("choose one of --once (drain and exit) or --follow (keep running)")

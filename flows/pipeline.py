@@ -127,7 +127,7 @@ def check_sources(settings: Settings) -> None:
 
 @task(retries=2, retry_delay_seconds=10)
 def capture_changes(settings: Settings) -> dict[str, int]:
-    from ingestion.cdc.runner import run
+    from ingestion.cdc.capture import run
 
     summary = run(settings)
     per_table: dict[str, int] = {}

@@ -4,7 +4,7 @@ Reading does as little per message as it can: Begin, Commit, Relation and
 Truncate messages are decoded, while Insert, Update and Delete messages (the
 bulk of the stream) are only filed, undecoded, under their table version with
 their transaction context (transaction, position in it, position among the
-table's changes in it). `ingestion.bronze.columnar` then parses each table's
+table's changes in it). `ingestion.cdc.convert` then parses each table's
 messages all at once. A transaction still open at the end of the peek is left
 out: it is read again, whole, by the next batch.
 """
@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import psycopg
 
-from ingestion.cdc.events import UNIX_EPOCH, ChangeEvent
 from ingestion.cdc.pgoutput import (
     Begin,
     Commit,
@@ -30,6 +29,7 @@ from ingestion.cdc.pgoutput import (
 )
 from ingestion.source.db import PUBLICATION
 
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ROW_KINDS = frozenset(b"IUD")
 _OID = struct.Struct("!I").unpack_from
 
@@ -49,6 +49,16 @@ class TableRows:
     def drop_uncommitted(self) -> None:
         for rows in (self.messages, self.tx, self.seq, self.order):
             del rows[self.committed :]
+
+
+@dataclass
+class TableTruncates:
+    """One table version's truncates in a batch, with their transaction context."""
+
+    relation: Relation
+    tx: list[int] = field(default_factory=list)
+    seq: list[int] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -78,7 +88,7 @@ class Transactions:
 @dataclass
 class Batch:
     tables: list[TableRows]
-    truncates: list[ChangeEvent]
+    truncates: list[TableTruncates]
     transactions: Transactions
     latest: dict[int, Relation]  # table oid -> its latest version among the batch's changes
     messages: int = 0  # pgoutput messages peeked (the batch limit counts these)
@@ -134,7 +144,7 @@ def collect(messages: list[bytes], decoder: Decoder, *, after_lsn: int = 0) -> B
     latest: dict[int, Relation] = {}
     committed_latest: dict[int, Relation] = {}
     txs = Transactions()
-    truncates: list[ChangeEvent] = []
+    truncates: list[tuple[Relation, int, int, int]] = []  # relation, tx, seq, order
     committed_truncates = 0
     begin: Begin | None = None
     seq = 0
@@ -181,23 +191,26 @@ def collect(messages: list[bytes], decoder: Decoder, *, after_lsn: int = 0) -> B
             for oid in message.relation_oids:
                 latest[oid] = decoder.relations[oid]
                 n = order[oid] = order.get(oid, 0) + 1
-                truncates.append(
-                    ChangeEvent(
-                        decoder.relations[oid],
-                        "t",
-                        None,
-                        None,
-                        begin.final_lsn,
-                        begin.xid,
-                        begin.commit_time,
-                        seq,
-                        n,
-                    )
-                )
+                truncates.append((decoder.relations[oid], len(txs), seq, n))
                 seq += 1  # noqa: SIM113 (row messages count too)
     for rows in tables:
         rows.drop_uncommitted()
     del truncates[committed_truncates:]
     return Batch(
-        [rows for rows in tables if rows.messages], truncates, txs, committed_latest, len(messages)
+        [rows for rows in tables if rows.messages],
+        _by_relation(truncates),
+        txs,
+        committed_latest,
+        len(messages),
     )
+
+
+def _by_relation(truncates: list[tuple[Relation, int, int, int]]) -> list[TableTruncates]:
+    """Truncates filed per table version, in stream order."""
+    grouped: dict[int, TableTruncates] = {}
+    for relation, tx, seq, order in truncates:
+        found = grouped.setdefault(id(relation), TableTruncates(relation))
+        found.tx.append(tx)
+        found.seq.append(seq)
+        found.order.append(order)
+    return list(grouped.values())

@@ -3,7 +3,7 @@
 Messages come from `pg_logical_slot_peek_binary_changes(..., 'proto_version',
 '1', 'publication_names', ...)` or a replication stream; each is decoded into
 a small dataclass. Column values stay as Postgres text (or None); typing is
-the job of `ingestion.cdc.values`.
+the job of `ingestion.cdc.convert`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 UNCHANGED_TOAST = object()  # a column value pgoutput did not send (unchanged TOAST)
@@ -61,8 +62,8 @@ class Change:
 
     op: str
     relation_oid: int
-    before: tuple | None
-    after: tuple | None
+    before: tuple[object, ...] | None
+    after: tuple[object, ...] | None
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class _Reader:
         self.pos += 1
         return value.decode("ascii")
 
-    def unpack(self, fmt: str):
+    def unpack(self, fmt: str) -> Any:
         size = struct.calcsize(fmt)
         if self.pos + size > len(self.data):
             raise ProtocolError("message ended early")
@@ -104,12 +105,12 @@ _LENGTH = struct.Struct("!i").unpack_from
 _TEXT, _NULL, _TOAST, _BINARY = b"t"[0], b"n"[0], b"u"[0], b"b"[0]
 
 
-def read_tuple(data: bytes, pos: int) -> tuple[tuple, int]:
+def read_tuple(data: bytes, pos: int) -> tuple[tuple[object, ...], int]:
     """TupleData at pos -> (column values, position after it); the decoder's hot loop."""
     try:
         (count,) = _COUNT(data, pos)
         pos += 2
-        values: list = []
+        values: list[object] = []
         append = values.append
         for _ in range(count):
             kind = data[pos]
@@ -177,7 +178,8 @@ class Decoder:
 
     relations: dict[int, Relation] = field(default_factory=dict)
 
-    def decode(self, data: bytes):
+    def decode(self, data: bytes) -> Begin | Commit | Relation | Truncate | Change | None:
+        """One pgoutput message (None: a kind capture has no use for)."""
         if data[:1] in (b"I", b"U", b"D"):
             return row_change(bytes(data))
         reader = _Reader(bytes(data))

@@ -20,6 +20,7 @@ it covers. A slot with no entry at all predates the log and counts as complete.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -50,7 +51,7 @@ def record(
     status: str,
     *,
     batch_id: str | None = None,
-    relations: list[str] = (),
+    relations: Sequence[str] = (),
     rows: int = 0,
 ) -> None:
     entry = {

@@ -5,38 +5,39 @@ initial snapshot of every published table is read in that exported snapshot,
 so snapshot and stream meet exactly at the slot's consistent point (no gap,
 no overlap). Changes are peeked by `ingestion.cdc.batch` (nothing is
 consumed) and the slot is advanced only after Bronze committed them
-(`confirm`). `row_event` decodes one row message into a ChangeEvent (the
-per-event path).
+(`confirm`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 from psycopg.types.string import TextLoader
 
 from infra.errors import SourceError
 from infra.settings import Settings
-from ingestion.cdc import values
-from ingestion.cdc.events import ChangeEvent
-from ingestion.cdc.pgoutput import (
-    UNCHANGED_TOAST,
-    Column,
-    ProtocolError,
-    Relation,
-    lsn_to_int,
-    row_change,
-)
+from ingestion.cdc.pgoutput import Column, Relation, lsn_to_int
 from ingestion.source.db import PUBLICATION, connect
 
 DEFAULT_SLOT = "lakepulse_cdc"
+SnapshotRow = tuple[str | None, ...]  # each value its type's output text
+
+
+def _one(conn: psycopg.Connection, query: str) -> Any:
+    """The single value a query returns."""
+    row = conn.execute(query).fetchone()
+    if row is None:
+        raise SourceError(f"Postgres returned no row for {query!r}")
+    return row[0]
 
 
 def check_source(conn: psycopg.Connection) -> None:
-    level = conn.execute("show wal_level").fetchone()[0]
+    """Fail with a hint unless Postgres can serve logical decoding of the publication."""
+    level = _one(conn, "show wal_level")
     if level != "logical":
         raise SourceError(
             f"Postgres wal_level is {level!r}, CDC needs 'logical': set wal_level = logical "
@@ -80,8 +81,8 @@ def published_relations(conn: psycopg.Connection) -> list[Relation]:
         """,
         (PUBLICATION,),
     ).fetchall()
-    relations: dict[int, list] = {}
-    heads: dict[int, tuple] = {}
+    relations: dict[int, list[Column]] = {}
+    heads: dict[int, tuple[str, str, str]] = {}
     for oid, schema, name, ident, col, typ, mod, key in rows:
         heads[oid] = (schema, name, ident)
         relations.setdefault(oid, []).append(Column(col, typ, mod, key))
@@ -96,12 +97,12 @@ class TableSnapshot:
     relation: Relation
     xid: int  # the snapshot transaction
     taken: datetime
-    rows: Iterator[tuple]  # each value its type's output text
+    rows: Iterator[SnapshotRow]  # each value its type's output text
 
 
 def create_slot_and_snapshot(
     settings: Settings, slot: str, *, temporary: bool = False, only: set[str] | None = None
-) -> Iterator[TableSnapshot]:
+) -> Generator[TableSnapshot, None, None]:
     """Create the slot and yield each published table's snapshot (or each table's in
     `only`). A temporary slot only serves to export a snapshot with its position, and is
     dropped when this generator finishes."""
@@ -116,14 +117,14 @@ def create_slot_and_snapshot(
                 f"cannot create replication slot {slot}: "
                 f"{(result.error_message or b'').decode().strip()}"
             )
-        consistent = lsn_to_int(result.get_value(0, 1).decode())
-        snapshot_name = result.get_value(0, 2).decode()
+        consistent = lsn_to_int((result.get_value(0, 1) or b"").decode())
+        snapshot_name = (result.get_value(0, 2) or b"").decode()
         with connect(settings) as conn:
             conn.execute("set timezone = 'UTC'")
             conn.execute("set transaction isolation level repeatable read")
             conn.execute(f"set transaction snapshot '{snapshot_name}'")
             now = datetime.now(UTC)
-            xid = conn.execute("select txid_current()").fetchone()[0]
+            xid = int(_one(conn, "select txid_current()"))
             for relation in published_relations(conn):
                 if only is None or relation.qualified in only:
                     yield TableSnapshot(
@@ -134,7 +135,7 @@ def create_slot_and_snapshot(
         repl.close()
 
 
-def snapshot_texts(conn: psycopg.Connection, relation: Relation) -> Iterator[tuple]:
+def snapshot_texts(conn: psycopg.Connection, relation: Relation) -> Iterator[SnapshotRow]:
     """A table's rows with every value as its type's output text: the text pgoutput sends.
 
     Not `::text` casts: those differ for some types (boolean gives 'true', not 't'; char(n)
@@ -146,57 +147,6 @@ def snapshot_texts(conn: psycopg.Connection, relation: Relation) -> Iterator[tup
         for column in cur.description or ():
             cur.adapters.register_loader(column.type_code, TextLoader)
         yield from cur
-
-
-def row_event(
-    relation: Relation,
-    message: bytes,
-    lsn: int,
-    xid: int,
-    commit_time: datetime,
-    seq: int,
-    order: int,
-) -> ChangeEvent:
-    """An Insert, Update or Delete message as a ChangeEvent with JSON images."""
-    change = row_change(message)
-    for row in (change.before, change.after):
-        if row is not None and len(row) != len(relation.columns):
-            raise ProtocolError(
-                f"row with {len(row)} columns, {relation.qualified} has {len(relation.columns)}"
-            )
-    before = _as_json(relation, change.before)
-    after = _as_json(relation, change.after)
-    if after is not None and before is not None and len(after) < len(relation.columns):
-        after = {**before, **after}  # unchanged TOAST values: take them from before
-    return ChangeEvent(relation, change.op, before, after, lsn, xid, commit_time, seq, order)
-
-
-_ROW_FORMATS: dict[int, tuple[Relation, tuple[str, ...], tuple]] = {}
-
-
-def _row_format(relation: Relation) -> tuple[tuple[str, ...], tuple]:
-    """Column names and text -> JSON converters of a relation, cached per Relation object."""
-    cached = _ROW_FORMATS.get(id(relation))
-    if cached is None or cached[0] is not relation:
-        cached = (
-            relation,
-            tuple(c.name for c in relation.columns),
-            tuple(values.json_converter(c.type_oid) for c in relation.columns),
-        )
-        _ROW_FORMATS[id(relation)] = cached
-    return cached[1], cached[2]
-
-
-def _as_json(relation: Relation, row: tuple | None) -> dict | None:
-    """A decoded row as {column: JSON value}; text a converter rejects is kept as text."""
-    if row is None:
-        return None
-    names, converters = _row_format(relation)
-    return {
-        name: values.json_value(text, convert)
-        for name, convert, text in zip(names, converters, row, strict=True)
-        if text is not UNCHANGED_TOAST
-    }
 
 
 def confirm(conn: psycopg.Connection, slot: str, lsn: int) -> None:
@@ -212,4 +162,4 @@ def drop_slot(conn: psycopg.Connection, slot: str) -> None:
 
 
 def current_wal_lsn(conn: psycopg.Connection) -> int:
-    return lsn_to_int(conn.execute("select pg_current_wal_lsn()::text").fetchone()[0])
+    return lsn_to_int(_one(conn, "select pg_current_wal_lsn()::text"))

@@ -12,7 +12,7 @@ from collections import Counter
 import orjson
 import pytest
 
-from ingestion.cdc.runner import run
+from ingestion.cdc.capture import run
 from ingestion.source.db import PUBLICATION, connect
 from ingestion.source.seeder import seed
 from ingestion.source.simulator import SCHEMA_CHANGE_COLUMN, simulate
@@ -67,9 +67,9 @@ def fresh(spark, settings):
 def test_snapshot_of_tables_larger_than_a_chunk_lands_every_row(
     fresh, spark, settings, monkeypatch
 ):
-    import ingestion.cdc.runner as runner
+    import ingestion.cdc.capture as capture
 
-    monkeypatch.setattr(runner, "SNAPSHOT_CHUNK", 700)
+    monkeypatch.setattr(capture, "SNAPSHOT_CHUNK", 700)
     assert max(fresh.counts.values()) > 4 * 700  # several chunks for the biggest tables
     summary = run(settings)
     assert {t: n for (t, op), n in summary.events.items() if op == "r"} == fresh.counts

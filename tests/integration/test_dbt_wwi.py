@@ -12,7 +12,7 @@ import yaml
 
 from flows.dbt_runner import DBT_PROJECT_DIR, dbt_binary, dbt_env, run_dbt
 from infra.lake_gc import described_location
-from ingestion.cdc.runner import run as capture
+from ingestion.cdc.capture import run as capture
 from ingestion.source.db import connect
 from ingestion.source.generator import TABLE_ORDER
 from ingestion.source.seeder import seed

@@ -362,6 +362,6 @@ def test_table_maintenance_compacts_and_keeps_time_travel(built, spark, settings
     assert swept.disk_files_after == swept.active_files_after == days
     assert spark.table(table).count() == rows
     # Sail keeps writing to the maintained table (the next capture appends to it)
-    from ingestion.cdc.runner import run
+    from ingestion.cdc.capture import run
 
     run(settings)

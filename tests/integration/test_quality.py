@@ -8,7 +8,7 @@ import pytest
 from expectations.gate import docs_index, run_gate
 from expectations.spec import load_suite
 from flows.dbt_runner import run_dbt
-from ingestion.cdc.runner import run as capture
+from ingestion.cdc.capture import run as capture
 from ingestion.source.seeder import seed
 from tests.helpers import append_modified_copy, reset_capture, run_cli
 

@@ -2,8 +2,10 @@ import base64
 import struct
 from datetime import UTC, datetime
 
+import pyarrow as pa
 import pytest
 
+from ingestion.cdc.convert.values import arrow_type, json_values, parse_timestamptz, to_json
 from ingestion.cdc.pgoutput import (
     Begin,
     Change,
@@ -15,7 +17,6 @@ from ingestion.cdc.pgoutput import (
     int_to_lsn,
     lsn_to_int,
 )
-from ingestion.cdc.values import parse_timestamptz, spark_type, to_json
 
 
 def _relation_message(oid: int) -> bytes:
@@ -82,9 +83,9 @@ def test_type_mapping_keeps_precision_and_uses_utc_iso():
     assert to_json("t", 16) is True and to_json("42", 23) == 42 and to_json(None, 23) is None
     assert to_json("2024-02-29", 1082) == "2024-02-29"
     assert parse_timestamptz("2024-01-01 00:00:00-05:30").utcoffset().total_seconds() == -19800
-    assert spark_type(1700, (18 << 16 | 2) + 4) == "decimal(18,2)"
-    assert spark_type(1700, -1) == "string"
-    assert spark_type(1184, -1) == "timestamp"
+    assert arrow_type(1700, (18 << 16 | 2) + 4) == pa.decimal128(18, 2)
+    assert arrow_type(1700, -1) == pa.string()
+    assert arrow_type(1184, -1) == pa.timestamp("us", tz="UTC")
 
 
 def test_row_messages_cut_short_or_malformed_are_protocol_errors():
@@ -123,9 +124,6 @@ def test_timestamps_in_utc_take_the_fast_path_and_odd_ones_the_exact_one():
 
 
 def test_values_no_converter_accepts_are_kept_as_text():
-    from ingestion.cdc.pgoutput import Column
-    from ingestion.cdc.source import _as_json
-
-    rel = Relation(1, "s", "t", "f", (Column("id", 23, -1, True), Column("at", 1184, -1, False)))
-    assert _as_json(rel, ("1", "infinity")) == {"id": 1, "at": "infinity"}
-    assert _as_json(rel, ("2", "2024-01-01 00:00:00+00")) == {"id": 2, "at": "2024-01-01T00:00:00Z"}
+    texts = pa.array(["infinity", "2024-01-01 00:00:00+00", None])
+    assert json_values(texts, 1184) == ["infinity", "2024-01-01T00:00:00Z", None]
+    assert json_values(pa.array(["1", "x"]), 23) == [1, "x"]

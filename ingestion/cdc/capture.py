@@ -21,18 +21,28 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
+
+import psycopg
 
 from infra.engines.spark import session
 from infra.errors import EngineUnavailable, SourceError
 from infra.settings import Settings
-from ingestion.bronze import columnar
-from ingestion.bronze.writer import BronzeWriter, Prepared, bronze_name
+from ingestion.bronze.writer import BronzeWriter, Prepared
 from ingestion.cdc import snapshot_log
 from ingestion.cdc.batch import Batch, collect, peek, read_batch
-from ingestion.cdc.events import ChangeEvent
+from ingestion.cdc.convert.tables import (
+    MARK,
+    prepare_changes,
+    prepare_snapshot,
+    prepare_truncates,
+    table_name,
+)
 from ingestion.cdc.pgoutput import Decoder, ProtocolError, Relation, int_to_lsn
 from ingestion.cdc.source import (
     DEFAULT_SLOT,
+    SnapshotRow,
+    TableSnapshot,
     check_source,
     confirm,
     create_slot_and_snapshot,
@@ -113,7 +123,7 @@ def _snapshot(
 
 
 def _snapshot_tables(
-    tables: Iterator,
+    tables: Iterator[TableSnapshot],
     writer: BronzeWriter,
     summary: CaptureSummary,
     pool: ThreadPoolExecutor,
@@ -125,11 +135,11 @@ def _snapshot_tables(
     for snap in tables:
         relation, consistent = snap.relation, snap.lsn
         batch_id = f"snapshot-{int_to_lsn(consistent)}"
-        pending: Future | None = None
+        pending: Future[Counter[str]] | None = None
         first = 0
         for chunk in _chunks(snap.rows, SNAPSHOT_CHUNK):
             with _explained(relation, consistent):
-                prepared = columnar.prepare_snapshot(
+                prepared = prepare_snapshot(
                     writer,
                     relation,
                     chunk,
@@ -145,7 +155,7 @@ def _snapshot_tables(
             pending = pool.submit(writer.commit, prepared)
         if pending is not None:
             _count(summary, relation.qualified, _result(pending, relation, consistent))
-        writer.raise_mark(bronze_name(relation), (consistent, 0))  # empty tables too
+        writer.raise_mark(table_name(relation), (consistent, 0))  # empty tables too
         done.append(relation.qualified)
         summary.snapshot_tables += 1
         if progress:
@@ -154,7 +164,7 @@ def _snapshot_tables(
 
 
 def _roll_back(writer: BronzeWriter, relations: list[Relation], summary: CaptureSummary) -> None:
-    tables = [t for t in map(bronze_name, relations) if writer.exists(t)]
+    tables = [t for t in map(table_name, relations) if writer.exists(t)]
     for table, n in snapshot_log.roll_back_unfinished(writer.spark, tables).items():
         summary.notes.append(f"bronze.{table}: {n:,} rows of an unfinished snapshot removed")
 
@@ -178,7 +188,11 @@ def _snapshot_added(
 
 
 def _redo_unfinished_snapshot(
-    conn, writer: BronzeWriter, slot: str, exists: bool, summary: CaptureSummary
+    conn: psycopg.Connection[Any],
+    writer: BronzeWriter,
+    slot: str,
+    exists: bool,
+    summary: CaptureSummary,
 ) -> bool:
     """Roll back what an interrupted snapshot left; returns whether the slot still exists."""
     if exists and snapshot_log.latest_status(writer.spark, slot) == "started":
@@ -193,8 +207,8 @@ def _redo_unfinished_snapshot(
     return exists
 
 
-def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    chunk: list[tuple] = []
+def _chunks(rows: Iterable[SnapshotRow], size: int) -> Iterator[list[SnapshotRow]]:
+    chunk: list[SnapshotRow] = []
     for row in rows:
         chunk.append(row)
         if len(chunk) >= size:
@@ -220,7 +234,7 @@ def _explained(relation: Relation, first_lsn: int) -> Iterator[None]:
         ) from exc
 
 
-def _result(future: Future, relation: Relation, first_lsn: int) -> Counter[str]:
+def _result(future: Future[Counter[str]], relation: Relation, first_lsn: int) -> Counter[str]:
     """Wait for one table's Bronze commit."""
     with _explained(relation, first_lsn):
         return future.result()
@@ -237,7 +251,7 @@ def _write_batch(
     for rows in batch.tables:
         parts[rows.relation.oid].append(
             partial(
-                columnar.prepare,
+                prepare_changes,
                 writer,
                 rows,
                 batch.transactions,
@@ -245,12 +259,19 @@ def _write_batch(
                 target=batch.latest[rows.relation.oid],
             )
         )
-    truncates: dict[int, list[ChangeEvent]] = defaultdict(list)
-    for event in batch.truncates:
-        truncates[event.relation.oid].append(event)
-    for oid, events in truncates.items():
-        parts[oid].append(partial(writer.prepare, batch.latest[oid], events, batch_id))
-    futures: list[tuple[Relation, Future]] = []
+    for truncates in batch.truncates:
+        oid = truncates.relation.oid
+        parts[oid].append(
+            partial(
+                prepare_truncates,
+                writer,
+                truncates,
+                batch.transactions,
+                batch_id,
+                target=batch.latest[oid],
+            )
+        )
+    futures: list[tuple[Relation, Future[Counter[str]]]] = []
     failure: Exception | None = None
     for oid, table_parts in parts.items():
         relation = batch.latest[oid]
@@ -285,17 +306,18 @@ class _Lookahead:
     def __init__(self, settings: Settings, slot: str, batch_changes: int) -> None:
         self.settings, self.slot = settings, slot
         self.max_changes = 2 * batch_changes
-        self.conn = None
+        self.conn: psycopg.Connection[Any] | None = None
         self.pool: ThreadPoolExecutor | None = None
-        self.pending: Future | None = None
+        self.pending: Future[list[bytes]] | None = None
 
     def start(self, upto_lsn: int | None) -> None:
-        if self.conn is None:
-            self.conn = connect(self.settings, autocommit=True)
-            self.conn.execute("set timezone = 'UTC'")
-            self.pool = ThreadPoolExecutor(1, thread_name_prefix="cdc-lookahead")
-        self.pending = self.pool.submit(
-            peek, self.conn, self.slot, max_changes=self.max_changes, upto_lsn=upto_lsn
+        conn, pool = self.conn, self.pool
+        if conn is None or pool is None:
+            conn = self.conn = connect(self.settings, autocommit=True)
+            conn.execute("set timezone = 'UTC'")
+            pool = self.pool = ThreadPoolExecutor(1, thread_name_prefix="cdc-lookahead")
+        self.pending = pool.submit(
+            peek, conn, self.slot, max_changes=self.max_changes, upto_lsn=upto_lsn
         )
 
     def result(self) -> list[bytes] | None:
@@ -333,7 +355,7 @@ def run(
     began = time.monotonic()
     summary = CaptureSummary()
     spark = session(settings)
-    writer = BronzeWriter(spark, settings)
+    writer = BronzeWriter(spark, settings, MARK)
     pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="bronze-commit")
     ahead = _Lookahead(settings, slot, batch_changes)
     try:
@@ -347,6 +369,7 @@ def run(
                     "or capture with another --slot"
                 )
             # covered: tables a finished snapshot holds (None: a slot older than the log)
+            covered: set[str] | None
             if not _redo_unfinished_snapshot(conn, writer, slot, info is not None, summary):
                 covered = set(_snapshot(settings, writer, slot, summary, pool, progress))
             elif (covered := snapshot_log.covered(spark, slot)) is not None:
