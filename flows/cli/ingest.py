@@ -123,7 +123,7 @@ def ingest_api(
             )
         for note in reports[-1].notes:
             console.print(f"{name}: {note}")
-    print_summary(reports)
+    print_summary(reports, nothing="no API source enabled (ingestion/apis/*.yml)")
 
 
 @reports_app.command()

@@ -42,10 +42,11 @@ def _top_note(report: IngestReport) -> str:
     return report.notes[0] if report.notes else ""
 
 
-def print_summary(reports: list[IngestReport]) -> None:
-    """One row per file or pull, then the totals line (landed + quarantined = read)."""
+def print_summary(reports: list[IngestReport], nothing: str = "no files to ingest") -> None:
+    """One row per file or pull, then the totals line (landed + quarantined = read);
+    `nothing` when there are no reports."""
     if not reports:
-        console.print("no files to ingest")
+        console.print(nothing)
         return
     counts = ("read", "landed", "quarantined")
     shown = table(

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from flows.cli.output import console, table
-from infra.errors import EXIT_SERVICE
+from infra.errors import ServiceError
 from infra.services import manager
 from infra.settings import Settings
 
@@ -49,9 +49,13 @@ def down(only: OnlyOption = None) -> None:
 @app.command()
 def status() -> None:
     """Show services, ports, PIDs, health and URLs (exit 3 when one is not healthy)."""
-    rows = print_status(Settings.from_env())
-    if not all(row.healthy for row in rows):
-        raise typer.Exit(EXIT_SERVICE)
+    settings = Settings.from_env()
+    unhealthy = [row.name for row in print_status(settings) if not row.healthy]
+    if unhealthy:
+        raise ServiceError(
+            f"not healthy: {', '.join(unhealthy)}",
+            hint=f"`lakepulse up` starts what is down; logs in {settings.log_dir}",
+        )
 
 
 def print_status(settings: Settings) -> list[manager.ServiceStatus]:
