@@ -154,7 +154,7 @@ def up(settings: Settings, only: Iterable[str] | None = None) -> UpResult:
 
 def _bootstrap_catalog(settings: Settings) -> None:
     """Create the layer databases in the metastore at absolute lake locations."""
-    from infra import spark as spark_access
+    from infra.engines import spark as spark_access
 
     deadline = time.monotonic() + 60
     while True:
