@@ -26,8 +26,8 @@ def main() -> None:
         from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
         from prefect.client.schemas.sorting import ArtifactSort
 
-        from flows.deployments import stack_prefect
         from flows.pipeline import REPORT_KEY, daily_pipeline
+        from flows.prefect_api import stack_prefect
         from ingestion.source.seeder import seed
         from ingestion.source.simulator import simulate
 

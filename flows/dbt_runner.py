@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from infra.errors import ConfigError, DbtRunFailed
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from infra.lake_gc import Pruned
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -15,6 +22,7 @@ DBT_PROFILES_DIR = REPO_ROOT / "profiles"
 
 
 def dbt_env(settings: Settings, target: str = "local") -> dict[str, str]:
+    """The process environment plus what profiles/profiles.yml and dbt read."""
     env = dict(os.environ)
     env.update(
         LAKEPULSE_LAKE=str(settings.lake_dir),
@@ -31,6 +39,7 @@ def dbt_env(settings: Settings, target: str = "local") -> dict[str, str]:
 
 
 def dbt_binary() -> str:
+    """The dbt beside this interpreter (the venv's), else the one on PATH."""
     beside = Path(sys.executable).parent / "dbt"
     return str(beside) if beside.exists() else "dbt"
 
@@ -50,3 +59,58 @@ def run_dbt(
         text=True,
         capture_output=capture,
     )
+
+
+NODE_COMMANDS = ("run", "build", "test", "snapshot", "seed", "compile")
+"""dbt commands that act on selected nodes and write run_results.json."""
+BUILD_COMMANDS = ("run", "build", "snapshot", "seed")
+"""dbt commands that write tables (after which old table generations are pruned)."""
+
+
+def _selection_matched_nothing(started: datetime) -> list[str] | None:
+    """The selection of the dbt invocation that started after `started` and ran no node.
+
+    dbt reports a selection that matches nothing as a warning and exits 0; its
+    run_results.json then lists no result. None when nodes ran (or nothing was selected).
+    """
+    path = DBT_PROJECT_DIR / "target" / "run_results.json"
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+        began = datetime.fromisoformat(results["metadata"]["invocation_started_at"])
+    except (OSError, ValueError, KeyError):
+        return None
+    began = began if began.tzinfo else began.replace(tzinfo=UTC)
+    selection = results.get("args", {}).get("select") or []
+    if began < started or results.get("results") or not selection:
+        return None
+    return [str(s) for s in selection]
+
+
+def run_dbt_command(args: list[str], settings: Settings, *, target: str = "local") -> list[Pruned]:
+    """`lakepulse dbt ARGS`: run dbt with its output shown; raise when it did not do its job.
+
+    DbtRunFailed when dbt exits non-zero; ConfigError when `--select` matched no node
+    (dbt itself only warns "nothing to do"). After a build on Spark, old table
+    generations are removed; returns what was removed.
+    """
+    from infra.engines.spark import session
+    from infra.lake_gc import prune_generations
+
+    command = next((a for a in args if not a.startswith("-")), "")
+    started = datetime.now(UTC)
+    result = run_dbt(args, settings, target=target)
+    if result.returncode != 0:
+        raise DbtRunFailed(
+            f"dbt {command or ' '.join(args)} failed (dbt exit code {result.returncode})",
+            hint=f"see dbt's output above or {settings.log_dir / 'dbt' / 'dbt.log'}",
+        )
+    if command in NODE_COMMANDS:
+        unmatched = _selection_matched_nothing(started)
+        if unmatched is not None:
+            raise ConfigError(
+                f"dbt {command}: the selection {' '.join(unmatched)} matches no node",
+                hint=f"check the names with `lakepulse dbt ls --select {' '.join(unmatched)}`",
+            )
+    if target == "trino" or command not in BUILD_COMMANDS:
+        return []
+    return prune_generations(session(settings), settings)

@@ -1,4 +1,5 @@
-"""Prefect deployments of LakePulse flows, served by `lakepulse deploy` (a long-running process).
+"""Prefect deployments of LakePulse flows, served by `python -m flows.deployments`
+(what the `deployments` service of `lakepulse up` runs) or `lakepulse deploy`.
 
 Schedules are overridable from the environment: LAKEPULSE_DAILY_CRON (default
 02:00 every day), LAKEPULSE_MAINTENANCE_CRON (default 03:00 on Sundays);
@@ -10,9 +11,11 @@ LAKEPULSE_SCHEDULES_PAUSED=1 registers them paused. `cdc_stream/follow` and
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
+from typing import Any
 
+from flows.prefect_api import stack_prefect
+from infra.errors import LakePulseError
 from infra.settings import Settings
 
 DAILY_DEPLOYMENT = "daily"
@@ -21,22 +24,12 @@ MAINTENANCE_DEPLOYMENT = "weekly"
 MAINTENANCE_CRON = "0 3 * * 0"
 STREAM_DEPLOYMENT = "follow"
 BACKFILL_DEPLOYMENT = "on-demand"
+API_WAIT_SECONDS = 180.0
+"""`lakepulse up` starts Prefect and this server together: wait that long for the API."""
 
 
-@contextmanager
-def stack_prefect(settings: Settings) -> Iterator[str]:
-    """Point Prefect at the stack's server (so the UI shows the runs) unless
-    PREFECT_API_URL says otherwise; yields the API URL in use."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    url = os.environ.get("PREFECT_API_URL") or settings.prefect_api_url
-    os.environ["PREFECT_API_URL"] = url  # for flow-run subprocesses
-    with temporary_settings(updates={PREFECT_API_URL: url}):
-        yield url
-
-
-def deployments(settings: Settings) -> list:
-    """The deployments `lakepulse deploy` serves (schedules overridable from the environment)."""
+def deployments() -> list[Any]:
+    """The deployments to serve (schedules overridable from the environment)."""
     from flows.backfill import backfill
     from flows.cdc_stream import cdc_stream
     from flows.maintenance import table_maintenance
@@ -72,36 +65,23 @@ def deployments(settings: Settings) -> list:
     ]
 
 
-def wait_for_api(url: str, timeout: float = 180.0) -> None:
-    """Block until the Prefect API answers (`lakepulse up` starts Prefect and this together)."""
-    import time
-    import urllib.request
-
-    from infra.errors import ConfigError
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise ConfigError(
-                f"the Prefect API at {url} does not answer: run `lakepulse up` "
-                "or set PREFECT_API_URL"
-            )
-        time.sleep(1)
-
-
 def serve_deployments(settings: Settings) -> None:
+    """Register the deployments with the Prefect API and serve their runs until stopped."""
     from prefect import serve
 
-    with stack_prefect(settings) as url:
-        wait_for_api(url)
-        serve(*deployments(settings))
+    with stack_prefect(settings, wait=API_WAIT_SECONDS):
+        serve(*deployments())
 
 
-if __name__ == "__main__":  # `lakepulse up` runs the deployments server as this entry point
-    serve_deployments(Settings.from_env())
+def main() -> int:
+    """`python -m flows.deployments`: serve; a LakePulseError is one line on stderr."""
+    try:
+        serve_deployments(Settings.from_env())
+    except LakePulseError as exc:
+        print(f"error: {exc.line()}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,6 +14,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from prefect import flow, get_run_logger, task
@@ -185,7 +186,9 @@ def report_markdown(results: list[TableResult], config: MaintenanceConfig, dry_r
 
 
 @flow(name="table_maintenance", log_prints=True)
-def table_maintenance(tables: list[str] | None = None, dry_run: bool = False) -> list[dict]:
+def table_maintenance(
+    tables: list[str] | None = None, dry_run: bool = False
+) -> list[dict[str, Any]]:
     """Compact (Z-order where configured), checkpoint and vacuum every Delta table."""
     settings = Settings.from_env()
     config = load_config()

@@ -190,7 +190,8 @@ def build_layer(
     result = runner.invoke(
         ["build", "--select", *selection, "--indirect-selection", "cautious", *extra_args]
     )
-    failed_tests, failed_nodes = [], []
+    failed_tests: list[str] = []
+    failed_nodes: list[str] = []
     for node in getattr(result.result, "results", None) or []:
         status = str(node.status)
         report.nodes.append(

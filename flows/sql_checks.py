@@ -16,9 +16,11 @@ import sqlglot
 from sqlglot.errors import ParseError
 
 from flows.dbt_runner import DBT_PROJECT_DIR, REPO_ROOT, dbt_env, run_dbt
+from infra.errors import ConfigError
 from infra.settings import Settings
 
 TRINO_TARGET_PATH = "target/trino"
+LINT_DIALECTS = ("sparksql", "trino")
 
 
 @dataclass
@@ -72,6 +74,16 @@ def check_trino(settings: Settings) -> TrinoCheck:
     return result
 
 
+def check_dialects(dialects: list[str]) -> list[str]:
+    """`dialects` when each is one sqlfluff_lint knows; ConfigError naming the first that is not."""
+    for dialect in dialects:
+        if dialect not in LINT_DIALECTS:
+            raise ConfigError(
+                f"unknown SQL dialect {dialect!r}", hint=f"use {' or '.join(LINT_DIALECTS)}"
+            )
+    return dialects
+
+
 def sqlfluff_lint(settings: Settings, dialect: str, paths: list[str] | None = None) -> int:
     """Run sqlfluff over the models: `sparksql` via the dbt templater, `trino` via jinja."""
     argv = [str(Path(sys.executable).parent / "sqlfluff"), "lint"]
@@ -87,8 +99,8 @@ def sqlfluff_lint(settings: Settings, dialect: str, paths: list[str] | None = No
             for p in compiled.compiled
             if "/models/" in str(p) and not p.parent.name.endswith(".yml")
         ]
-    elif dialect != "sparksql":
-        raise ValueError(f"unknown dialect {dialect!r}: use sparksql or trino")
+    else:
+        check_dialects([dialect])
     argv += paths or ["dbt_project/models", "dbt_project/snapshots", "dbt_project/tests"]
     argv = [a for a in argv if not a.startswith("dbt_project/") or (REPO_ROOT / a).exists()]
     target = "trino" if dialect == "trino" else "local"
