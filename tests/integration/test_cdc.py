@@ -12,6 +12,7 @@ from collections import Counter
 import orjson
 import pytest
 
+from infra.errors import EXIT_SERVICE, EXIT_SOURCE
 from ingestion.cdc.capture import run
 from ingestion.source.db import PUBLICATION, connect
 from ingestion.source.seeder import seed
@@ -37,8 +38,9 @@ def bronze_counts(spark, tables) -> Counter:
     return counts
 
 
-def capture_error_line(env: dict[str, str]) -> str:
-    """Run `lakepulse ingest cdc --once`; it must fail with exactly one stderr line."""
+def capture_error_line(env: dict[str, str], exit_code: int) -> str:
+    """Run `lakepulse ingest cdc --once`; it must fail with `exit_code` (the error class's,
+    infra.errors) and exactly one stderr line, no traceback."""
     result = subprocess.run(
         [sys.executable, "-m", "flows.cli", "ingest", "cdc", "--once"],
         env=env,
@@ -46,7 +48,8 @@ def capture_error_line(env: dict[str, str]) -> str:
         text=True,
         timeout=180,
     )
-    assert result.returncode == 1
+    assert result.returncode == exit_code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     return lines[0]
@@ -307,7 +310,7 @@ def test_slot_in_use_by_another_consumer_is_a_clear_error(fresh, settings, stack
             ).fetchone()[0]:
                 assert time.monotonic() < deadline, "pg_recvlogical never took the slot"
                 time.sleep(0.2)
-        line = capture_error_line(stack_env_vars)
+        line = capture_error_line(stack_env_vars, EXIT_SOURCE)
         assert f"slot {SLOT} is in use by another consumer" in line
     finally:
         other.terminate()
@@ -324,7 +327,7 @@ def test_sail_down_is_a_clear_error_and_acknowledges_nothing(fresh, settings, st
             "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s", (SLOT,)
         ).fetchone()
     env = dict(stack_env_vars, LAKEPULSE_SAIL_PORT=str(free_port()))  # nothing listens there
-    line = capture_error_line(env)
+    line = capture_error_line(env, EXIT_SERVICE)
     assert "does not answer" in line and "lakepulse up" in line
     with connect(settings) as conn:
         after = conn.execute(
@@ -348,7 +351,7 @@ def test_metastore_down_is_a_clear_error_and_a_rerun_resumes(fresh, settings, st
         before = conn.execute(*slot_lsn).fetchone()
     assert run_cli("down", "--only", "metastore", env=stack_env_vars).returncode == 0
     try:
-        line = capture_error_line(stack_env_vars)
+        line = capture_error_line(stack_env_vars, EXIT_SERVICE)
         assert "Hive Metastore" in line and "lakepulse up" in line
         with connect(settings) as conn:
             assert conn.execute(*slot_lsn).fetchone() == before  # nothing acknowledged
@@ -362,7 +365,7 @@ def test_missing_publication_is_a_clear_error(fresh, settings, stack_env_vars):
     with connect(settings, autocommit=True) as conn:
         conn.execute(f"drop publication {PUBLICATION}")
     try:
-        line = capture_error_line(stack_env_vars)
+        line = capture_error_line(stack_env_vars, EXIT_SOURCE)
         assert f"publication {PUBLICATION} is missing" in line
     finally:
         seed(settings, scale=0.01, seed=42, replace=True)
@@ -496,7 +499,7 @@ def test_wal_level_not_logical_is_a_clear_error(
             assert time.monotonic() < deadline, "the replica-level Postgres never answered"
             time.sleep(0.3)
         postgres.bootstrap(other)
-        line = capture_error_line(dict(stack_env_vars, LAKEPULSE_PG_PORT=str(port)))
+        line = capture_error_line(dict(stack_env_vars, LAKEPULSE_PG_PORT=str(port)), EXIT_SOURCE)
         assert "wal_level is 'replica'" in line and "wal_level = logical" in line
     finally:
         postgres.stop(other)

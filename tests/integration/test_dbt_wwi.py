@@ -332,3 +332,7 @@ def test_incremental_models_read_only_bronze_rows_newer_than_silver(wwi, spark, 
     build(settings, "--select", "staging.wwi", "--indirect-selection", "cautious")
     assert unseen("orders", "sales__orders") < after
     assert_silver_matches_postgres(spark, settings)
+    # the rest of Silver and Gold too: the tests after this one (in any order) see every
+    # layer current
+    build(settings)
+    assert_gold_matches_postgres(spark, settings)

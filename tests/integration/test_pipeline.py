@@ -10,6 +10,7 @@ import time
 import pytest
 
 from flows.pipeline import REPORT_KEY
+from infra.errors import ConfigError
 from ingestion.source.seeder import seed
 from tests.helpers import LAKEPULSE, reset_capture
 
@@ -265,7 +266,7 @@ def test_backfill_since_a_date_replays_bronze_changes(built, spark, settings, st
     bad = run_cli(
         "backfill", "--select", "stg_wwi__orders", "--since", "yesterday", env=stack_env_vars
     )
-    assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
+    assert bad.returncode == ConfigError.exit_code and "YYYY-MM-DD" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 
 

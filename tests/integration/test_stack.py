@@ -21,12 +21,9 @@ def _pids(settings: Settings) -> dict[str, int | None]:
 
 
 def _failed_with_one_line(result) -> str:
-    """The CLI failed with a service error on one line without a traceback; returns the line.
-
-    Exit code 1 from the CLI before the redesign, ServiceError.exit_code (3) once it maps
-    the error hierarchy to exit codes.
-    """
-    assert result.returncode in (1, ServiceError.exit_code), result.stdout + result.stderr
+    """The CLI failed with a service error (exit 3) on one line without a traceback; returns
+    the line."""
+    assert result.returncode == ServiceError.exit_code, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
