@@ -1,1 +1,1 @@
-"""File ingestion: landing folders and contracts -> detect, parse, validate -> Bronze, with reports."""
+"""File ingestion: landing folders and contracts -> detect, parse, validate -> Bronze."""
