@@ -66,54 +66,86 @@ class Suite:
 
 def _expectation(raw: Any, where: str, key: str | None) -> ExpectationSpec:
     if not isinstance(raw, dict) or "type" not in raw:
-        raise ConfigError(f"{where}: each expectation needs a `type` (got {raw!r})")
+        raise ConfigError(
+            f"{where}: each expectation needs a `type` (got {raw!r})",
+            hint="write it as {type: expect_..., column: ...}",
+        )
     kwargs = {k: v for k, v in raw.items() if k not in ("type", "severity")}
     if key is not None:
         kwargs = {
             k: v.replace("{key}", key) if isinstance(v, str) else v for k, v in kwargs.items()
         }
     elif any(isinstance(v, str) and "{key}" in v for v in kwargs.values()):
-        raise ConfigError(f"{where}: uses {{key}} but the check has no `key`")
+        raise ConfigError(
+            f"{where}: uses {{key}} but the check has no `key`",
+            hint="add `key: <column>` to the check",
+        )
     severity = raw.get("severity", "error")
     if severity not in SEVERITIES:
-        raise ConfigError(f"{where}: severity must be error or warn (got {severity!r})")
+        raise ConfigError(
+            f"{where}: severity must be error or warn (got {severity!r})",
+            hint="error blocks promotion, warn is reported only",
+        )
     return ExpectationSpec(type=raw["type"], kwargs=kwargs, severity=severity)
 
 
 def load_suite(layer: str, path: Path | None = None) -> Suite:
     """Load and check `suites/<layer>.yml`; bad files raise ConfigError naming the problem."""
     if layer not in LAYERS:
-        raise ConfigError(f"unknown layer {layer!r}: use one of {', '.join(LAYERS)}")
+        raise ConfigError(f"unknown layer {layer!r}", hint=f"use one of {', '.join(LAYERS)}")
     path = path or SUITES_DIR / f"{layer}.yml"
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
-        raise ConfigError(f"cannot read suite {path}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot read suite {path}: {exc.strerror}",
+            hint=f"restore expectations/suites/{layer}.yml",
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"suite {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if raw.get("layer") != layer:
-        raise ConfigError(f"suite {path} must declare `layer: {layer}`")
+        raise ConfigError(
+            f"suite {path} is not valid YAML: {str(exc).splitlines()[0]}",
+            hint="fix the file's YAML syntax",
+        ) from None
+    if not isinstance(raw, dict) or raw.get("layer") != layer:
+        raise ConfigError(
+            f"suite {path} must declare `layer: {layer}`",
+            hint="a suite is a mapping with `layer`, `groups` and `checks`",
+        )
     groups = raw.get("groups") or {}
     suite = Suite(layer=layer)
     names: set[str] = set()
     for i, entry in enumerate(raw.get("checks") or []):
         where = f"{path.name} check {i + 1}"
         if not isinstance(entry, dict) or bool(entry.get("table")) == bool(entry.get("query")):
-            raise ConfigError(f"{where}: give exactly one of `table` or `query`")
+            raise ConfigError(
+                f"{where}: give exactly one of `table` or `query`",
+                hint="`table` checks a table of the layer, `query` the rows of a SQL query",
+            )
         name = entry.get("name") or entry.get("table")
         if not name:
-            raise ConfigError(f"{where}: a query check needs a `name`")
+            raise ConfigError(
+                f"{where}: a query check needs a `name`", hint="add `name: <check name>`"
+            )
         if name in names:
-            raise ConfigError(f"{where}: check name {name!r} is used twice")
+            raise ConfigError(
+                f"{where}: check name {name!r} is used twice",
+                hint="give one of the checks another `name`",
+            )
         names.add(name)
         raws = []
         for group in entry.get("include") or []:
             if group not in groups:
-                raise ConfigError(f"{where}: unknown group {group!r} in include")
+                raise ConfigError(
+                    f"{where}: unknown group {group!r} in include",
+                    hint=f"define it under `groups` or use one of {', '.join(sorted(groups))}",
+                )
             raws.extend(groups[group])
         raws.extend(entry.get("expectations") or [])
         if not raws:
-            raise ConfigError(f"{where} ({name}): no expectations")
+            raise ConfigError(
+                f"{where} ({name}): no expectations",
+                hint="add `expectations` or `include` a group",
+            )
         specs = tuple(_expectation(r, f"{where} ({name})", entry.get("key")) for r in raws)
         suite.checks.append(
             Check(
@@ -127,5 +159,8 @@ def load_suite(layer: str, path: Path | None = None) -> Suite:
             )
         )
         if suite.checks[-1].optional and not entry.get("table"):
-            raise ConfigError(f"{where} ({name}): only a `table` check can be optional")
+            raise ConfigError(
+                f"{where} ({name}): only a `table` check can be optional",
+                hint="remove `optional` from the query check",
+            )
     return suite

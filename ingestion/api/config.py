@@ -33,7 +33,9 @@ class Auth(BaseModel):
     def headers(self, source: str) -> dict[str, str]:
         secret = os.environ.get(self.env)
         if not secret:
-            raise ConfigError(f"API source {source}: the secret is not set: export {self.env}")
+            raise ConfigError(
+                f"API source {source}: the secret is not set", hint=f"export {self.env}"
+            )
         return {self.header: f"{self.prefix}{secret}"}
 
 
@@ -115,9 +117,13 @@ def load_api(path: Path) -> ApiSource:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return ApiSource.model_validate(raw)
     except yaml.YAMLError:
-        raise ConfigError(f"API source {path} is not valid YAML: fix the file") from None
+        raise ConfigError(
+            f"API source {path} is not valid YAML", hint="fix the file's YAML syntax"
+        ) from None
     except ValidationError as exc:
-        raise ConfigError(f"API source {path}: {first_problem(exc)}") from None
+        raise ConfigError(
+            f"API source {path}: {first_problem(exc)}", hint="fix that field of the source"
+        ) from None
 
 
 def load_apis(directory: Path | None = None) -> dict[str, ApiSource]:

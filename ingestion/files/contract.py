@@ -199,13 +199,20 @@ def load_contract(path: Path) -> Contract:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"contract {path}{line} is not valid YAML: fix the file") from None
+        raise ConfigError(
+            f"contract {path}{line} is not valid YAML", hint="fix the file's YAML syntax"
+        ) from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"contract {path} must be a YAML mapping (name, format, columns, ...)")
+        raise ConfigError(
+            f"contract {path} must be a YAML mapping",
+            hint="give name, format, columns, ... as keys (see ingestion/contracts/)",
+        )
     try:
         return Contract.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"contract {path}: {first_problem(exc)}") from None
+        raise ConfigError(
+            f"contract {path}: {first_problem(exc)}", hint="fix that field of the contract"
+        ) from None
 
 
 def contracts_dir() -> Path:
@@ -216,11 +223,17 @@ def load_contracts(directory: Path | None = None) -> dict[str, Contract]:
     """Every contract of the project, by dataset name (one-line ConfigError on a bad file)."""
     directory = directory or contracts_dir()
     if not directory.is_dir():
-        raise ConfigError(f"contracts folder {directory} does not exist: set LAKEPULSE_CONTRACTS")
+        raise ConfigError(
+            f"contracts folder {directory} does not exist",
+            hint="set LAKEPULSE_CONTRACTS to the folder of contract YAML files",
+        )
     contracts: dict[str, Contract] = {}
     for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
         contract = load_contract(path)
         if contract.name in contracts:
-            raise ConfigError(f"contract {path}: dataset {contract.name!r} is declared twice")
+            raise ConfigError(
+                f"contract {path}: dataset {contract.name!r} is declared twice",
+                hint="rename one of the two contracts (a dataset has one contract)",
+            )
         contracts[contract.name] = contract
     return contracts

@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from infra.errors import SourceError
+from infra.errors import ConfigError, SourceError
 from infra.settings import Settings
 from ingestion.source.db import connect, wwi_loaded
 
@@ -347,13 +347,17 @@ OPERATIONS: list[tuple[Callable[[psycopg.Cursor, _State, Change], None], float]]
 
 def validate(pattern: str, rate: float, duration: float, max_events: int | None) -> None:
     if pattern not in PATTERNS:
-        raise SourceError(f"unknown pattern {pattern!r}: use one of {', '.join(PATTERNS)}")
+        raise ConfigError(f"unknown pattern {pattern!r}", hint=f"use one of {', '.join(PATTERNS)}")
     if not rate > 0:
-        raise SourceError(f"--rate must be positive events/s (got {rate})")
+        raise ConfigError(f"--rate must be positive events/s (got {rate})", hint="e.g. --rate 50")
     if not duration > 0:
-        raise SourceError(f"--duration must be positive seconds (got {duration})")
+        raise ConfigError(
+            f"--duration must be positive seconds (got {duration})", hint="e.g. --duration 60"
+        )
     if max_events is not None and max_events <= 0:
-        raise SourceError(f"--events must be positive (got {max_events})")
+        raise ConfigError(
+            f"--events must be positive (got {max_events})", hint="e.g. --events 1000"
+        )
 
 
 def add_schema_change(conn: psycopg.Connection, ledger: Ledger) -> None:
@@ -382,7 +386,7 @@ def simulate(
     with connect(settings, autocommit=True) as conn:
         if not wwi_loaded(conn):
             raise SourceError(
-                "the WWI schema is not loaded: run `lakepulse seed --scale 0.01` first"
+                "the WWI schema is not loaded", hint="run `lakepulse seed --scale 0.01` first"
             )
         if schema_change:
             add_schema_change(conn, ledger)

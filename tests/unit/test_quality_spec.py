@@ -65,9 +65,10 @@ def test_bad_suite_files_name_the_problem(tmp_path, text, message):
     with pytest.raises(ConfigError, match=None) as caught:
         load_suite("silver", path)
     assert message in str(caught.value)
-    assert "\n" not in str(caught.value)
+    assert "\n" not in caught.value.line() and caught.value.hint
 
 
 def test_unknown_layer():
-    with pytest.raises(ConfigError, match="unknown layer 'platinum'"):
+    with pytest.raises(ConfigError, match="unknown layer 'platinum'") as caught:
         load_suite("platinum")
+    assert caught.value.line() == "unknown layer 'platinum' (hint: use one of bronze, silver, gold)"
