@@ -16,10 +16,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from expectations.spec import ROW_COUNT_TOLERANCE, Check, ExpectationSpec, Suite, load_suite
+from infra.errors import ConfigError
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from great_expectations.data_context.data_context.file_data_context import FileDataContext
+    from great_expectations.expectations.expectation import Expectation
+    from pyspark.sql import SparkSession
 
 QUALITY_DB = "quality"
 RESULTS_TABLE = "results"
@@ -68,14 +74,16 @@ class GateDecision:
 
 
 def gx_root(settings: Settings) -> Path:
+    """The Great Expectations project folder under the state directory."""
     return settings.home / "quality" / "gx"
 
 
 def docs_index(settings: Settings) -> Path:
+    """The Data Docs site's index page (rebuilt by every gate run)."""
     return gx_root(settings) / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
-def _context(settings: Settings):
+def _context(settings: Settings) -> FileDataContext:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -86,7 +94,7 @@ def _context(settings: Settings):
     return context
 
 
-def _previous_row_count(spark, settings: Settings, layer: str, check: str) -> int | None:
+def _previous_row_count(spark: SparkSession, layer: str, check: str) -> int | None:
     from infra.engines.spark import table_exists
 
     if not table_exists(spark, QUALITY_DB, RESULTS_TABLE):
@@ -99,15 +107,19 @@ def _previous_row_count(spark, settings: Settings, layer: str, check: str) -> in
     return int(rows[0]["observed_value"]) if rows else None
 
 
-def _gx_expectation(spec: ExpectationSpec, previous_rows: int | None):
+def _gx_expectation(spec: ExpectationSpec, previous_rows: int | None) -> Expectation | None:
+    """The Great Expectations expectation of a spec (None: a first run has no baseline)."""
     import great_expectations as gx
+    from great_expectations.expectations.core.expect_table_row_count_to_be_between import (
+        ExpectTableRowCountToBeBetween,
+    )
     from great_expectations.expectations.expectation import Expectation
 
     if spec.type == ROW_COUNT_TOLERANCE:
         tolerance = float(spec.kwargs.get("tolerance", 0.5))
         if previous_rows is None:
             return None  # first run: nothing to compare with yet
-        return gx.expectations.ExpectTableRowCountToBeBetween(
+        return ExpectTableRowCountToBeBetween(
             min_value=int(previous_rows * (1 - tolerance)),
             max_value=int(previous_rows * (1 + tolerance)) + 1,
             meta={"severity": spec.severity, "previous_row_count": previous_rows},
@@ -116,16 +128,19 @@ def _gx_expectation(spec: ExpectationSpec, previous_rows: int | None):
         )
     class_name = "".join(part.capitalize() for part in spec.type.split("_"))
     expectation_class = getattr(gx.expectations, class_name, None)
-    if expectation_class is None or not issubclass(expectation_class, Expectation):
-        from infra.errors import ConfigError
-
-        raise ConfigError(f"unknown expectation type {spec.type!r} (not in great_expectations)")
+    if not isinstance(expectation_class, type) or not issubclass(expectation_class, Expectation):
+        raise ConfigError(
+            f"unknown expectation type {spec.type!r} (not in great_expectations)",
+            hint="use a Great Expectations 1.x expectation name "
+            "(e.g. expect_column_values_to_not_be_null)",
+        )
     # the description names the expectation in Data Docs the way the gate reports it
-    return expectation_class(
+    expectation: Expectation = expectation_class(
         **spec.kwargs,
         meta={"severity": spec.severity},
         description=f"{spec.label} [{spec.severity}]",
     )
+    return expectation
 
 
 def _observed(result: dict[str, Any]) -> str | None:
@@ -137,7 +152,10 @@ def _observed(result: dict[str, Any]) -> str | None:
     return json.dumps(value, default=str)
 
 
-def _validate_check(context, spark, settings: Settings, check: Check, run_id: str):
+def _validate_check(
+    context: FileDataContext, spark: SparkSession, check: Check, run_id: str
+) -> list[ExpectationOutcome]:
+    """Validate one check's DataFrame; one outcome per expectation."""
     import great_expectations as gx
 
     outcomes: list[ExpectationOutcome] = []
@@ -145,9 +163,7 @@ def _validate_check(context, spark, settings: Settings, check: Check, run_id: st
     suite_name = f"{check.layer}.{check.name}"
     suite = gx.ExpectationSuite(name=suite_name)
     needs_baseline = any(s.type == ROW_COUNT_TOLERANCE for s in check.expectations)
-    previous = (
-        _previous_row_count(spark, settings, check.layer, check.name) if needs_baseline else None
-    )
+    previous = _previous_row_count(spark, check.layer, check.name) if needs_baseline else None
     labels: list[tuple[str, str]] = []
     for spec in check.expectations:
         expectation = _gx_expectation(spec, previous)
@@ -224,7 +240,8 @@ def _validate_check(context, spark, settings: Settings, check: Check, run_id: st
     return outcomes
 
 
-def _record(spark, settings: Settings, decision: GateDecision) -> None:
+def _record(spark: SparkSession, settings: Settings, decision: GateDecision) -> None:
+    """Append the outcomes to `quality.results` and the check scores to `quality.scores`."""
     from infra.engines.spark import append_delta
 
     rows = [
@@ -271,15 +288,16 @@ def run_gate(
 
     `suite` replaces `expectations/suites/<layer>.yml` (tests use it).
     """
-    from infra.engines.spark import ensure_database, session
+    from infra.engines.spark import ensure_database, session, table_exists
 
     began = time.monotonic()
     suite = suite or load_suite(layer)
     checks = [c for c in suite.checks if table is None or table in (c.name, c.table)]
     if table is not None and not checks:
-        from infra.errors import ConfigError
-
-        raise ConfigError(f"no {layer} check named {table!r} in expectations/suites/{layer}.yml")
+        raise ConfigError(
+            f"no {layer} check named {table!r} in expectations/suites/{layer}.yml",
+            hint=f"choose one of {', '.join(sorted(c.name for c in suite.checks))}",
+        )
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     spark = session(settings)
     ensure_database(spark, settings, QUALITY_DB)
@@ -288,12 +306,10 @@ def run_gate(
     decision = GateDecision(
         layer=layer, run_id=f"{layer}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", checked_at=now
     )
-    from infra.engines.spark import table_exists
-
     for check in checks:
         if check.optional and not table_exists(spark, check.layer, check.table or ""):
             continue  # nothing landed in this dataset yet
-        decision.outcomes.extend(_validate_check(context, spark, settings, check, decision.run_id))
+        decision.outcomes.extend(_validate_check(context, spark, check, decision.run_id))
     _record(spark, settings, decision)
     context.build_data_docs()
     decision.docs_index = docs_index(settings)

@@ -89,8 +89,8 @@ def _get(
                     else "check the source's url/params"
                 )
                 raise ApiError(
-                    f"GET {response.url} answered {response.status_code} "
-                    f"{response.reason_phrase}: {hint}"
+                    f"GET {response.url} answered {response.status_code} {response.reason_phrase}",
+                    hint=hint,
                 )
             problem, delay = f"HTTP {response.status_code}", _retry_after(response)
         stats.retries[problem.split(":")[0]] = stats.retries.get(problem.split(":")[0], 0) + 1
@@ -102,8 +102,8 @@ def _get(
         stats.waited_seconds += delay
         time.sleep(delay)
     raise ApiError(
-        f"GET {url} failed {policy.attempts} times (last: {problem}): the API is "
-        "unavailable; rerun later (nothing was written)"
+        f"GET {url} failed {policy.attempts} times (last: {problem}): the API is unavailable",
+        hint="rerun later (nothing was written)",
     )
 
 
@@ -133,12 +133,14 @@ def pages(
             try:
                 body = response.json()
             except ValueError:
-                raise ApiError(f"GET {response.url} did not answer JSON: check the url") from None
+                raise ApiError(
+                    f"GET {response.url} did not answer JSON", hint="check the source's url"
+                ) from None
             records = dig(body, source.records)
             if not isinstance(records, list):
                 raise ApiError(
-                    f"GET {response.url}: no record list at {source.records!r} in "
-                    "the response: fix `records` in the source's YAML"
+                    f"GET {response.url}: no record list at {source.records!r} in the response",
+                    hint="fix `records` in the source's YAML",
                 )
             stats.pages += 1
             yield Page(str(response.url), records)
@@ -146,8 +148,8 @@ def pages(
                 return
             if stats.pages >= MAX_PAGES:
                 raise ApiError(
-                    f"{source.url}: more than {MAX_PAGES:,} pages: check the "
-                    "pagination settings (the API may ignore the page parameter)"
+                    f"{source.url}: more than {MAX_PAGES:,} pages",
+                    hint="check the pagination settings (the API may ignore the page parameter)",
                 )
             if paging.type == "page":
                 # only an empty page ends: a server may cap the page size below ours
@@ -168,7 +170,7 @@ def pages(
                 position = url
             if position in seen:
                 raise ApiError(
-                    f"{source.url}: the API served {position} twice: its pagination "
-                    "loops; nothing was written"
+                    f"{source.url}: the API served {position} twice: its pagination loops",
+                    hint="check the source's pagination settings (nothing was written)",
                 )
             seen.add(position)

@@ -33,7 +33,9 @@ class Auth(BaseModel):
     def headers(self, source: str) -> dict[str, str]:
         secret = os.environ.get(self.env)
         if not secret:
-            raise ConfigError(f"API source {source}: the secret is not set: export {self.env}")
+            raise ConfigError(
+                f"API source {source}: the secret is not set", hint=f"export {self.env}"
+            )
         return {self.header: f"{self.prefix}{secret}"}
 
 
@@ -44,7 +46,7 @@ class Pagination(BaseModel):
     page_param: str = "page"
     first_page: int = 1
     size_param: str | None = "per_page"
-    page_size: int = Field(100, gt=0)
+    page_size: int = Field(default=100, gt=0)
     cursor_param: str = "cursor"
     cursor_field: str = "next_cursor"
     """Dotted path of the next cursor in the response body."""
@@ -63,9 +65,9 @@ class Incremental(BaseModel):
 class Retries(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    attempts: int = Field(6, ge=1)
-    backoff_seconds: float = Field(0.5, ge=0)
-    max_backoff_seconds: float = Field(30.0, gt=0)
+    attempts: int = Field(default=6, ge=1)
+    backoff_seconds: float = Field(default=0.5, ge=0)
+    max_backoff_seconds: float = Field(default=30.0, gt=0)
 
 
 class ApiSource(BaseModel):
@@ -82,10 +84,10 @@ class ApiSource(BaseModel):
     auth: Auth | None = None
     pagination: Pagination = Pagination()
     incremental: Incremental | None = None
-    rate_limit: float | None = Field(None, gt=0)
+    rate_limit: float | None = Field(default=None, gt=0)
     """Requests per second at most."""
     retries: Retries = Retries()
-    timeout_seconds: float = Field(30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0)
     params: dict[str, str] = {}
     primary_key: list[str] = []
     columns: list[Column]
@@ -115,9 +117,13 @@ def load_api(path: Path) -> ApiSource:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return ApiSource.model_validate(raw)
     except yaml.YAMLError:
-        raise ConfigError(f"API source {path} is not valid YAML: fix the file") from None
+        raise ConfigError(
+            f"API source {path} is not valid YAML", hint="fix the file's YAML syntax"
+        ) from None
     except ValidationError as exc:
-        raise ConfigError(f"API source {path}: {first_problem(exc)}") from None
+        raise ConfigError(
+            f"API source {path}: {first_problem(exc)}", hint="fix that field of the source"
+        ) from None
 
 
 def load_apis(directory: Path | None = None) -> dict[str, ApiSource]:

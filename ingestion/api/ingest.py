@@ -19,36 +19,34 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from infra.engines.spark import table_exists
 from infra.settings import Settings
 from ingestion.api.client import FetchStats, pages
 from ingestion.api.config import ApiSource
-from ingestion.bronze.records import DATABASE, Origin, RecordStore, ingest_lock
-from ingestion.files.ingest import batch_id
+from ingestion.bronze.records import Origin, RecordStore, batch_id, ingest_lock
+from ingestion.files.ingest import Progress
+from ingestion.files.ledger import Ledger
 from ingestion.files.reasons import Reason
 from ingestion.files.report import IngestReport
 from ingestion.files.validate import coerce, validate
 
 
 def reports_dir(settings: Settings) -> Path:
+    """Where pull reports are kept: `<home>/files/api/<dataset>/<batch>/`."""
     return settings.home / "files" / "api"
 
 
 def watermark(store: RecordStore, source: ApiSource) -> str | None:
     """The newest incremental value in Bronze, as the API expects it (ISO-8601)."""
-    if source.incremental is None or not table_exists(store.spark, DATABASE, source.contract.table):
+    if source.incremental is None:
         return None
-    field = source.incremental.field
-    value = store.spark.sql(
-        f"select max(`{field}`) as w from {DATABASE}.{source.contract.table}"
-    ).collect()[0]["w"]
+    value = store.newest(source.contract.table, source.incremental.field)
     if value is None:
         return None
     if isinstance(value, datetime):
         # Spark Connect hands timestamps back as naive local time: astimezone reads them so
-        value = value.astimezone(UTC)
-        return value.isoformat().replace("+00:00", "Z")
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    isoformat = getattr(value, "isoformat", None)
+    return str(isoformat()) if callable(isoformat) else str(value)
 
 
 def _keys_at(
@@ -58,20 +56,12 @@ def _keys_at(
     if mark is None or source.incremental is None or not source.primary_key:
         return None, set()
     column = source.contract.column(source.incremental.field)
-    assert column is not None
-    from pyspark.sql import functions as F
-
+    assert column is not None  # ApiSource checks the field is a column
     typed = coerce(column, mark)
-    rows = (
-        store.spark.table(f"{DATABASE}.{source.contract.table}")
-        .where(F.col(column.name) == F.lit(typed))
-        .select(*source.primary_key)
-        .collect()
-    )
-    return typed, {tuple(row) for row in rows}
+    return typed, store.keys_where(source.contract.table, column.name, typed, source.primary_key)
 
 
-def pull(settings: Settings, source: ApiSource, progress=None) -> IngestReport:
+def pull(settings: Settings, source: ApiSource, progress: Progress | None = None) -> IngestReport:
     """One incremental pull of an API source into Bronze (see the module doc)."""
     from infra.engines.spark import session
 
@@ -87,7 +77,7 @@ def _pull(
     source: ApiSource,
     store: RecordStore,
     headers: dict[str, str],
-    progress,
+    progress: Progress | None,
     started: float,
 ) -> IngestReport:
     contract = source.contract
@@ -111,13 +101,11 @@ def _pull(
     mark_value, existing = _keys_at(store, source, mark)
     field = source.incremental.field if source.incremental else None
     stats = FetchStats()
-    rows: list[dict[str, object]] = []
-    quarantine: list[tuple[int, str, list[str]]] = []
-    seen: dict[tuple[object, ...], int] = {}
+    origin = Origin(contract.name, source.url, pull_id, batch, now)
+    ledger = Ledger(store, contract, origin, report)  # writes nothing before the last page
     skipped = 0
     for page in pages(source, mark, stats, headers):
         for record in page.records:
-            number = report.rows_read + skipped + 1
             raw = json.dumps(record, ensure_ascii=False, default=str)
             reasons: list[Reason] = []
             typed: dict[str, object] = {}
@@ -134,26 +122,11 @@ def _pull(
             ):
                 skipped += 1  # this very version is in Bronze already (a >= filter)
                 continue
-            report.rows_read += 1
-            if not reasons and contract.primary_key:
-                if key in seen:
-                    reasons.append(Reason("duplicate primary key", f"first at row {seen[key]}"))
-                else:
-                    seen[key] = number
-            if reasons:
-                report.quarantined += 1
-                report.count_reasons(number, reasons, raw)
-                quarantine.append((number, raw, [str(r) for r in reasons]))
-            else:
-                report.landed += 1
-                typed["_row_number"] = number
-                rows.append(typed)
+            ledger.add(report.rows_read + skipped + 1, raw, typed, reasons)
         if progress:
             progress(source.name, stats.pages, report.rows_read)
-    origin = Origin(contract.name, source.url, pull_id, batch, now)
     store.log(origin, "started")
-    store.append_rows(contract, origin, rows)
-    store.append_quarantine(origin, quarantine)
+    ledger.flush(force=True)
     report.notes.append(
         f"{stats.pages} page(s), {stats.requests} request(s), retries: "
         + (", ".join(f"{k} x{v}" for k, v in stats.retries.items()) or "none")

@@ -1,6 +1,6 @@
 """Bronze tables for files and API pulls: validated rows, quarantined rows, and the ingest log.
 
-- `bronze.<source>__<dataset>`: the contract's columns, typed, plus `_file`,
+- `bronze.<source>__<dataset>`: the reader's columns, typed, plus `_file`,
   `_file_sha256`, `_row_number`, `_ingested_at`, `_batch_id` and `_ingest_date`
   (partition column). Append only.
 - `bronze.ingest_quarantine`: one row per rejected input row with the dataset,
@@ -9,7 +9,9 @@
   one `landed` / `rejected` row after, so a crashed attempt is recognised and
   its partial rows removed before the file is ingested again (exactly once).
 
-Rows travel as Arrow tables (typed on the client) through Spark Connect.
+Rows travel as Arrow tables (typed on the client) through Spark Connect. This
+module knows no reader: callers hand it a table name, an Arrow schema of their
+columns and the lineage of the rows (`Origin`).
 """
 
 from __future__ import annotations
@@ -20,27 +22,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple, TypedDict
 
 import pyarrow as pa
 from pyspark.sql import SparkSession
 
 from infra.engines.spark import append_delta, ensure_database, table_exists
-from infra.errors import ConfigError
+from infra.errors import RunFailed
 from infra.settings import Settings
-from ingestion.files.contract import Contract
+
+Row = dict[str, object]
+"""One valid row: a value for every dataset column, and `_row_number`."""
 
 DATABASE = "bronze"
 QUARANTINE = "ingest_quarantine"
 LOG = "ingest_log"
-_ARROW = {
-    "string": pa.string(),
-    "int": pa.int32(),
-    "bigint": pa.int64(),
-    "double": pa.float64(),
-    "boolean": pa.bool_(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-}
 METADATA = [
     ("_file", pa.string()),
     ("_file_sha256", pa.string()),
@@ -81,15 +77,9 @@ RAW_LIMIT = 65536
 """Quarantined raw text is cut at 64 KiB (with a marker); the file itself is archived."""
 
 
-def arrow_type(contract_type: str) -> pa.DataType:
-    if contract_type.startswith("decimal"):
-        precision, scale = contract_type[8:-1].split(",")
-        return pa.decimal128(int(precision), int(scale))
-    return _ARROW[contract_type]
-
-
-def dataset_schema(contract: Contract) -> pa.Schema:
-    return pa.schema([(c.name, arrow_type(c.type)) for c in contract.columns] + METADATA)
+def batch_id(sha256: str, moment: datetime) -> str:
+    """The id of one ingestion batch: its start time, then the content hash's first 8 digits."""
+    return f"{moment:%Y%m%dT%H%M%S%f}Z-{sha256[:8]}"
 
 
 @dataclass(frozen=True)
@@ -101,6 +91,24 @@ class Origin:
     sha256: str
     batch_id: str
     ingested_at: datetime
+
+
+class Quarantined(NamedTuple):
+    """One rejected input row: its row/line number, raw text and every reason."""
+
+    row_number: int
+    raw: str
+    reasons: list[str]
+
+
+class LogEntry(TypedDict):
+    """One `bronze.ingest_log` row as `RecordStore.history` returns it."""
+
+    batch_id: str
+    status: str
+    dataset: str
+    source: str
+    logged_at: datetime
 
 
 class RecordStore:
@@ -127,10 +135,10 @@ class RecordStore:
             return None
         return {f.name for f in self.spark.table(f"{DATABASE}.{name}").schema.fields}
 
-    def append_rows(
-        self, contract: Contract, origin: Origin, rows: list[dict[str, object]]
-    ) -> None:
-        """Append valid rows (each holds every contract column and `_row_number`)."""
+    def append_rows(self, table: str, columns: pa.Schema, origin: Origin, rows: list[Row]) -> None:
+        """Append valid rows to `bronze.<table>`: each holds every field of `columns` and
+        `_row_number`; the other lineage columns come from `origin`. A column new to the
+        table is added (schema merge)."""
         if not rows:
             return
         meta = {
@@ -140,8 +148,8 @@ class RecordStore:
             "_batch_id": origin.batch_id,
             "_ingest_date": origin.ingested_at.date(),
         }
-        schema = dataset_schema(contract)
-        columns = {
+        schema = pa.schema([*columns, *METADATA])
+        arrays = {
             field.name: pa.array(
                 [meta[field.name]] * len(rows)
                 if field.name in meta
@@ -150,12 +158,12 @@ class RecordStore:
             )
             for field in schema
         }
-        existing = self._columns(contract.table)
+        existing = self._columns(table)
         added = existing is not None and not set(schema.names) <= existing
-        self._append(pa.table(columns, schema=schema), contract.table, merge_schema=added)
+        self._append(pa.table(arrays, schema=schema), table, merge_schema=added)
 
-    def append_quarantine(self, origin: Origin, rows: list[tuple[int, str, list[str]]]) -> None:
-        """Append quarantined rows as (row number, raw text, reasons)."""
+    def append_quarantine(self, origin: Origin, rows: list[Quarantined]) -> None:
+        """Append quarantined rows to `bronze.ingest_quarantine`."""
         if not rows:
             return
         count = len(rows)
@@ -164,14 +172,9 @@ class RecordStore:
                 "dataset": [origin.dataset] * count,
                 "_file": [origin.name] * count,
                 "_file_sha256": [origin.sha256] * count,
-                "_row_number": [number for number, _, _ in rows],
-                "raw": [
-                    raw
-                    if len(raw) <= RAW_LIMIT
-                    else raw[:RAW_LIMIT] + f"…[cut: {len(raw):,} characters]"
-                    for _, raw, _ in rows
-                ],
-                "reasons": [reasons for _, _, reasons in rows],
+                "_row_number": [row.row_number for row in rows],
+                "raw": [_cut(row.raw) for row in rows],
+                "reasons": [row.reasons for row in rows],
                 "_ingested_at": [origin.ingested_at] * count,
                 "_batch_id": [origin.batch_id] * count,
                 "_ingest_date": [origin.ingested_at.date()] * count,
@@ -191,6 +194,7 @@ class RecordStore:
         quarantined: int = 0,
         report: str | None = None,
     ) -> None:
+        """Append one `bronze.ingest_log` entry for this origin."""
         row = {
             "batch_id": origin.batch_id,
             "dataset": origin.dataset,
@@ -206,7 +210,7 @@ class RecordStore:
         }
         self._append(pa.Table.from_pylist([row], schema=LOG_SCHEMA), LOG)
 
-    def history(self, sha256: str) -> list[dict[str, object]]:
+    def history(self, sha256: str) -> list[LogEntry]:
         """Log entries of a content hash, oldest first."""
         if not table_exists(self.spark, DATABASE, LOG):
             return []
@@ -214,7 +218,16 @@ class RecordStore:
             f"select batch_id, status, dataset, source, logged_at from {DATABASE}.{LOG} "
             f"where sha256 = '{_hex(sha256)}' order by logged_at"
         ).collect()
-        return [row.asDict() for row in rows]
+        return [
+            LogEntry(
+                batch_id=row["batch_id"],
+                status=row["status"],
+                dataset=row["dataset"],
+                source=row["source"],
+                logged_at=row["logged_at"],
+            )
+            for row in rows
+        ]
 
     def interrupted(self, dataset: str | None = None) -> list[tuple[str, str]]:
         """(dataset, content hash) of attempts whose last log entry is `started`: they
@@ -232,18 +245,44 @@ class RecordStore:
                 last[key] = (row["logged_at"], row["status"])
         return [key for key, (_, status) in last.items() if status == "started"]
 
-    def abandon(self, contract_table: str, dataset: str, sha256: str) -> None:
+    def abandon(self, table: str, dataset: str, sha256: str) -> None:
         """Remove an interrupted attempt's rows and close its log entry."""
-        self.purge(contract_table, sha256)
+        self.purge(table, sha256)
         origin = Origin(dataset, "-", sha256, "-", datetime.now(UTC))
         self.log(origin, "purged", reason="interrupted attempt: partial rows removed")
 
-    def purge(self, contract_table: str, sha256: str) -> None:
+    def purge(self, table: str, sha256: str) -> None:
         """Remove the rows an interrupted attempt wrote for this content."""
         digest = _hex(sha256)
-        for table in (contract_table, QUARANTINE):
-            if table_exists(self.spark, DATABASE, table):
-                self.spark.sql(f"delete from {DATABASE}.{table} where _file_sha256 = '{digest}'")
+        for name in (table, QUARANTINE):
+            if table_exists(self.spark, DATABASE, name):
+                self.spark.sql(f"delete from {DATABASE}.{name} where _file_sha256 = '{digest}'")
+
+    def newest(self, table: str, column: str) -> object | None:
+        """The largest value of a column of `bronze.<table>` (None: no table or no rows)."""
+        if not table_exists(self.spark, DATABASE, table):
+            return None
+        row = self.spark.sql(
+            f"select max(`{_ident(column)}`) as newest from {DATABASE}.{_ident(table)}"
+        ).collect()[0]
+        newest: object | None = row["newest"]
+        return newest
+
+    def keys_where(
+        self, table: str, column: str, value: object, keys: list[str]
+    ) -> set[tuple[object, ...]]:
+        """The `keys` of the rows of `bronze.<table>` whose `column` equals `value`."""
+        from pyspark.sql import functions as F
+
+        if not table_exists(self.spark, DATABASE, table):
+            return set()
+        rows = (
+            self.spark.table(f"{DATABASE}.{_ident(table)}")
+            .where(F.col(column) == F.lit(value))
+            .select(*keys)
+            .collect()
+        )
+        return {tuple(row) for row in rows}
 
 
 @contextmanager
@@ -259,15 +298,21 @@ def ingest_lock(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise ConfigError(
-                        f"another ingestion has held {path} for {timeout:.0f} s: "
-                        "wait for it to finish, or stop it"
+                    raise RunFailed(
+                        f"another ingestion has held {path} for {timeout:.0f} s",
+                        hint="wait for it to finish, or stop it",
                     ) from None
                 time.sleep(0.5)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _cut(raw: str) -> str:
+    if len(raw) <= RAW_LIMIT:
+        return raw
+    return raw[:RAW_LIMIT] + f"…[cut: {len(raw):,} characters]"
 
 
 def _ident(name: str) -> str:

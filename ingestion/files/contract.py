@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
+import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
@@ -32,7 +33,17 @@ from infra.settings import first_problem
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
-SIMPLE_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int": pa.int32(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+"""The Arrow (and so Bronze) type of each simple contract type; decimal(p,s) is decimal128."""
+SIMPLE_TYPES = tuple(ARROW_TYPES)
 
 
 class Column(BaseModel):
@@ -91,6 +102,12 @@ class Column(BaseModel):
     def decimal(self) -> tuple[int, int] | None:
         match = _DECIMAL.match(self.type)
         return (int(match[1]), int(match[2])) if match else None
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        """The Arrow type values of this column land as in Bronze."""
+        decimal = self.decimal
+        return pa.decimal128(*decimal) if decimal else ARROW_TYPES[self.type]
 
 
 class Contract(BaseModel):
@@ -159,7 +176,13 @@ class Contract(BaseModel):
 
     @property
     def table(self) -> str:
+        """The Bronze table of this dataset: `<source>__<name>`."""
         return f"{self.source}__{self.name}"
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        """The dataset's columns as Bronze stores them (lineage columns not included)."""
+        return pa.schema([(c.name, c.arrow_type) for c in self.columns])
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -167,7 +190,7 @@ class Contract(BaseModel):
     def matches(self, file_name: str) -> bool:
         from fnmatch import fnmatch
 
-        return bool(self.files) and fnmatch(file_name.lower(), self.files.lower())
+        return self.files is not None and fnmatch(file_name.lower(), self.files.lower())
 
 
 def load_contract(path: Path) -> Contract:
@@ -176,13 +199,20 @@ def load_contract(path: Path) -> Contract:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"contract {path}{line} is not valid YAML: fix the file") from None
+        raise ConfigError(
+            f"contract {path}{line} is not valid YAML", hint="fix the file's YAML syntax"
+        ) from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"contract {path} must be a YAML mapping (name, format, columns, ...)")
+        raise ConfigError(
+            f"contract {path} must be a YAML mapping",
+            hint="give name, format, columns, ... as keys (see ingestion/contracts/)",
+        )
     try:
         return Contract.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"contract {path}: {first_problem(exc)}") from None
+        raise ConfigError(
+            f"contract {path}: {first_problem(exc)}", hint="fix that field of the contract"
+        ) from None
 
 
 def contracts_dir() -> Path:
@@ -193,11 +223,17 @@ def load_contracts(directory: Path | None = None) -> dict[str, Contract]:
     """Every contract of the project, by dataset name (one-line ConfigError on a bad file)."""
     directory = directory or contracts_dir()
     if not directory.is_dir():
-        raise ConfigError(f"contracts folder {directory} does not exist: set LAKEPULSE_CONTRACTS")
+        raise ConfigError(
+            f"contracts folder {directory} does not exist",
+            hint="set LAKEPULSE_CONTRACTS to the folder of contract YAML files",
+        )
     contracts: dict[str, Contract] = {}
     for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
         contract = load_contract(path)
         if contract.name in contracts:
-            raise ConfigError(f"contract {path}: dataset {contract.name!r} is declared twice")
+            raise ConfigError(
+                f"contract {path}: dataset {contract.name!r} is declared twice",
+                hint="rename one of the two contracts (a dataset has one contract)",
+            )
         contracts[contract.name] = contract
     return contracts

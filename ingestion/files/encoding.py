@@ -112,8 +112,9 @@ def decode(data: bytes, declared: str = "auto") -> Decoded:
         body = data[skip:]
     else:
         body, skip = data, 0
+    offsets: list[int] = []
     try:
-        text, offsets = body.decode(encoding), []
+        text = body.decode(encoding)
     except UnicodeDecodeError:
         text, offsets = _decode_marking(body, encoding)
         offsets = [skip + o for o in offsets]

@@ -13,86 +13,28 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import shutil
 import time
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from infra.errors import ConfigError
 from infra.settings import Settings
-from ingestion.bronze.records import Origin, RecordStore, ingest_lock
+from ingestion.bronze.records import Origin, RecordStore, batch_id, ingest_lock
 from ingestion.files import encoding, parse
 from ingestion.files.contract import Contract, load_contracts
+from ingestion.files.landing import UNMATCHED, Folders, contract_for, pending
+from ingestion.files.ledger import Ledger
 from ingestion.files.reasons import Reason
 from ingestion.files.report import IngestReport
 from ingestion.files.validate import validate
 
+__all__ = ["CHUNK_ROWS", "Folders", "Progress", "ingest_file", "ingest_files"]
+
 CHUNK_ROWS = int(os.environ.get("LAKEPULSE_FILE_CHUNK_ROWS") or 100_000)
 """Rows per Delta commit within one file (a crash mid-file is undone on the next attempt)."""
-UNMATCHED = "_unmatched"
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class Folders:
-    landing: Path
-    archive: Path
-    rejected: Path
-
-    @classmethod
-    def of(cls, settings: Settings) -> Folders:
-        root = settings.home / "files"
-        return cls(root / "landing", root / "archive", root / "rejected")
-
-    def holds(self, path: Path) -> bool:
-        """The file was dropped in the landing folder (so it is moved, not copied)."""
-        return path.resolve().is_relative_to(self.landing.resolve())
-
-    def create(self) -> None:
-        for folder in (self.landing, self.archive, self.rejected):
-            folder.mkdir(parents=True, exist_ok=True)
-
-
-def batch_id(sha256: str, moment: datetime) -> str:
-    return f"{moment:%Y%m%dT%H%M%S%f}Z-{sha256[:8]}"
-
-
-def _is_report(path: Path) -> bool:
-    return path.name.endswith((".report.json", ".report.md")) or path.name.startswith(".")
-
-
-def pending(folders: Folders, paths: Iterable[Path]) -> list[Path]:
-    """The files to ingest: the given files and folders, or everything in the landing folder."""
-    chosen = list(paths) or [folders.landing]
-    files: list[Path] = []
-    for path in chosen:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and not _is_report(p))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise ConfigError(f"{path} does not exist: pass a file or folder to ingest")
-    return files
-
-
-def contract_for(
-    path: Path, folders: Folders, contracts: dict[str, Contract], dataset: str | None
-) -> Contract | None:
-    if dataset:
-        if dataset not in contracts:
-            raise ConfigError(
-                f"no contract named {dataset!r}: choose one of "
-                f"{', '.join(sorted(contracts))} or add ingestion/contracts/"
-                f"{dataset}.yml"
-            )
-        return contracts[dataset]
-    # a file in landing/<dataset>/ belongs to that dataset; otherwise match file patterns
-    if path.parent != folders.landing and path.parent.name in contracts:
-        return contracts[path.parent.name]
-    return next((c for c in contracts.values() if c.matches(path.name)), None)
+"""Called as (file or source name, position, total) while rows are read."""
 
 
 def _decompress(data: bytes, report: IngestReport) -> bytes:
@@ -107,36 +49,9 @@ def _decompress(data: bytes, report: IngestReport) -> bytes:
         ) from None
 
 
-@dataclass
-class _Chunks:
-    """Valid and quarantined rows waiting to be written, flushed every CHUNK_ROWS."""
-
-    store: RecordStore
-    contract: Contract
-    origin: Origin
-    rows: list[dict[str, object]]
-    quarantine: list[tuple[int, str, list[str]]]
-    written: int = 0
-
-    def flush(self, force: bool = False) -> None:
-        if force or len(self.rows) >= CHUNK_ROWS:
-            self.store.append_rows(self.contract, self.origin, self.rows)
-            self.written += len(self.rows)
-            self.rows = []
-        if force or len(self.quarantine) >= CHUNK_ROWS:
-            self.store.append_quarantine(self.origin, self.quarantine)
-            self.written += len(self.quarantine)
-            self.quarantine = []
-
-
-def _load_rows(
-    contract: Contract,
-    data: bytes,
-    name: str,
-    report: IngestReport,
-    chunks: _Chunks,
-    progress: Progress | None,
-) -> None:
+def _load_rows(data: bytes, name: str, ledger: Ledger, progress: Progress | None) -> None:
+    """Decode, parse and validate a file's bytes, passing every record to the ledger."""
+    contract, report = ledger.contract, ledger.report
     if not data:
         raise parse.FileRejected("empty file (0 bytes): re-send the file with its content")
     try:
@@ -149,9 +64,7 @@ def _load_rows(
     layout, records = parse.records(contract, name, decoded.text, decoded.bad_offsets)
     del decoded
     report.format = layout.format
-    seen_keys: dict[tuple[object, ...], int] = {}
     for record in records:
-        report.rows_read += 1
         reasons: list[Reason] = list(record.reasons)
         typed: dict[str, object] = {}
         if record.values:
@@ -159,38 +72,12 @@ def _load_rows(
             reasons += problems
         elif not reasons:
             reasons.append(Reason("empty record", "no values"))
-        if not reasons and contract.primary_key:
-            key = tuple(typed[k] for k in contract.primary_key)
-            if key in seen_keys:
-                reasons.append(Reason("duplicate primary key", f"first at row {seen_keys[key]}"))
-            else:
-                seen_keys[key] = record.row_number
-        if reasons:
-            report.quarantined += 1
-            raw = encoding.visible(record.raw)
-            report.count_reasons(record.row_number, reasons, raw)
-            chunks.quarantine.append((record.row_number, raw, [str(r) for r in reasons]))
-        else:
-            report.landed += 1
-            typed["_row_number"] = record.row_number
-            chunks.rows.append(typed)
-        chunks.flush()
+        ledger.add(record.row_number, record.raw, typed, reasons)
         if progress and report.rows_read % 10_000 == 0:
             progress(name, record.row_number, layout.total_lines)
     report.delimiter, report.quotechar = layout.delimiter, layout.quotechar
     report.header, report.line_endings = layout.header, layout.line_endings
     report.schema_drift = layout.drift
-
-
-def _keep(path: Path, destination: Path, folders: Folders) -> Path:
-    """Move a landed file into its batch folder (copy it when it lives outside landing)."""
-    destination.mkdir(parents=True, exist_ok=True)
-    target = destination / path.name
-    if folders.holds(path):
-        shutil.move(str(path), target)
-    else:
-        shutil.copy2(path, target)
-    return target
 
 
 def ingest_file(
@@ -200,6 +87,7 @@ def ingest_file(
     folders: Folders,
     progress: Progress | None = None,
 ) -> IngestReport:
+    """Ingest one file exactly once (see the module doc); the report says what became of it."""
     started = time.perf_counter()
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
@@ -230,7 +118,7 @@ def ingest_file(
     if any(h["status"] == "rejected" for h in history) and not done:
         report.notes.append("this content was rejected before; tried again")
     if done:
-        report.status, report.duplicate_of = "duplicate", str(done[0]["batch_id"])
+        report.status, report.duplicate_of = "duplicate", done[0]["batch_id"]
         report.notes.append(
             f"same content already {done[0]['status']} as {done[0]['source']} "
             f"in batch {done[0]['batch_id']}: nothing ingested"
@@ -239,12 +127,12 @@ def ingest_file(
             _finish(report, path, folders.archive / dataset / batch, folders, started)
         return report
     store.log(origin, "started")
-    chunks = _Chunks(store, contract, origin, [], [])
+    ledger = Ledger(store, contract, origin, report, chunk_rows=CHUNK_ROWS)
     try:
-        _load_rows(contract, _decompress(data, report), path.name, report, chunks, progress)
-        chunks.flush(force=True)
+        _load_rows(_decompress(data, report), path.name, ledger, progress)
+        ledger.flush(force=True)
     except parse.FileRejected as exc:
-        if chunks.written:
+        if ledger.written:
             store.purge(contract.table, sha256)
         report.status, report.rejected_reason = "rejected", str(exc)
         report.landed = report.quarantined = 0
@@ -261,7 +149,7 @@ def ingest_file(
         quarantined=report.quarantined,
         report=str(report_path),
     )
-    _keep(path, folder, folders)
+    folders.keep(path, folder)
     return report
 
 
@@ -270,7 +158,7 @@ def _finish(
 ) -> None:
     report.seconds = time.perf_counter() - started
     report.save(folder, path.name)
-    _keep(path, folder, folders)
+    folders.keep(path, folder)
 
 
 def ingest_files(

@@ -220,7 +220,9 @@ def delimited_records(
                 reasons.append(Reason("ragged row", found))
                 yield Record(record_start + 1, raw, {}, reasons)
                 continue
-            values = {name: value for name, value in zip(mapping, fields, strict=True) if name}
+            values: dict[str, object] = {
+                name: value for name, value in zip(mapping, fields, strict=True) if name
+            }
             yield Record(record_start + 1, raw, values, reasons)
 
 

@@ -9,14 +9,26 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
+from infra.errors import ConfigError
 from ingestion.files.reasons import Reason
 
 EXAMPLES_PER_REASON = 3
 
 
+class Example(TypedDict):
+    """One quarantined row shown for a reason: its number, what it did, its raw text (cut)."""
+
+    row: int
+    detail: str
+    raw: str
+
+
 @dataclass
 class IngestReport:
+    """What one file (or API pull) delivered, what landed, what did not and why."""
+
     batch_id: str
     dataset: str
     table: str
@@ -43,7 +55,7 @@ class IngestReport:
     landed: int = 0
     quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
-    examples: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    examples: dict[str, list[Example]] = field(default_factory=dict)
     started_at: str = ""
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -51,16 +63,17 @@ class IngestReport:
     """Where the file (and this report) were kept."""
 
     def count_reasons(self, row_number: int, reasons: list[Reason], raw: str) -> None:
+        """Count a quarantined row under each of its reasons (keeping a few examples)."""
         for reason in reasons:
             self.reasons[reason.kind] = self.reasons.get(reason.kind, 0) + 1
             examples = self.examples.setdefault(reason.kind, [])
             if len(examples) < EXAMPLES_PER_REASON:
                 examples.append(
-                    {
-                        "row": row_number,
-                        "detail": reason.detail,
-                        "raw": raw[:200] + ("…" if len(raw) > 200 else ""),
-                    }
+                    Example(
+                        row=row_number,
+                        detail=reason.detail,
+                        raw=raw[:200] + ("…" if len(raw) > 200 else ""),
+                    )
                 )
 
     @property
@@ -130,7 +143,7 @@ class IngestReport:
             ]
             for reason, count in sorted(self.reasons.items(), key=lambda kv: -kv[1]):
                 examples = "<br>".join(
-                    f"{e['row']}: {_cell(str(e['detail']))}" for e in self.examples.get(reason, [])
+                    f"{e['row']}: {_cell(e['detail'])}" for e in self.examples.get(reason, [])
                 )
                 lines.append(f"| {reason} | {count:,} | {examples} |")
             lines.append("")
@@ -139,6 +152,7 @@ class IngestReport:
         return "\n".join(lines)
 
     def save(self, folder: Path, stem: str) -> Path:
+        """Write `<stem>.report.md` and `<stem>.report.json` in folder; the JSON's path."""
         folder.mkdir(parents=True, exist_ok=True)
         self.location = str(folder)
         (folder / f"{stem}.report.md").write_text(self.to_markdown(), encoding="utf-8")
@@ -152,7 +166,11 @@ def _cell(text: str) -> str:
 
 
 def load(path: Path) -> dict[str, object]:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A saved report as the mapping its JSON holds."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not an ingestion report", hint="pass a *.report.json file")
+    return data
 
 
 def find_reports(roots: list[Path], key: str) -> list[Path]:

@@ -17,8 +17,8 @@ def connect(settings: Settings, *, autocommit: bool = False) -> psycopg.Connecti
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[-1][:160] if str(exc).strip() else "no answer"
         raise SourceError(
-            f"cannot connect to Postgres at {_safe(settings.pg_dsn)} ({reason}): "
-            "run `lakepulse up --only postgres` or set LAKEPULSE_PG_DSN"
+            f"cannot connect to Postgres at {_safe(settings.pg_dsn)} ({reason})",
+            hint="run `lakepulse up --only postgres` or set LAKEPULSE_PG_DSN",
         ) from exc
 
 

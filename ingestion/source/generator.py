@@ -14,6 +14,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from ingestion.source import reference as ref
 
@@ -24,11 +25,15 @@ VALID_STATUSES = frozenset(ref.ORDER_STATUSES)
 PHONE_PATTERN = r"^\(\d{3}\) \d{3}-\d{4}$"  # the clean format, e.g. (308) 555-0123
 
 
+SourceRow = tuple[Any, ...]
+"""One generated row: the table's column values (int, str, date, Decimal ...) by position."""
+
+
 @dataclass
 class Table:
     name: str
     columns: list[str]
-    rows: list[tuple] = field(default_factory=list)
+    rows: list[SourceRow] = field(default_factory=list)
 
 
 @dataclass
@@ -251,7 +256,7 @@ class _Builder:
                 next_id += 1
         return originals
 
-    def _dirty_customer(self, row: list) -> None:
+    def _dirty_customer(self, row: list[Any]) -> None:
         if self.chance(self.dirty):
             row[14] = self.messy_email(row[14])
             self.planted["messy_emails"] += 1
@@ -530,7 +535,7 @@ class _Builder:
     def purchase_orders(self) -> None:
         n = max(10, int(2500 * self.scale))
         items = self.tables["warehouse.stock_items"].rows
-        by_supplier: dict[int, list[tuple]] = {}
+        by_supplier: dict[int, list[SourceRow]] = {}
         for item in items:
             by_supplier.setdefault(item[2], []).append(item)
         suppliers = sorted(by_supplier)

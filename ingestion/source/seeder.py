@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 
-from infra.errors import SourceError
+from infra.errors import ConfigError, SourceError
 from infra.settings import Settings
 from ingestion.source.db import PUBLICATION, SCHEMAS, connect, wwi_loaded
 from ingestion.source.generator import TABLE_ORDER, Dataset, generate
@@ -47,9 +47,12 @@ class SeedReport:
 
 def validate(scale: float, dirty_rate: float) -> None:
     if not scale > 0:
-        raise SourceError(f"--scale must be positive (got {scale}): e.g. --scale 0.01 or 1")
+        raise ConfigError(f"--scale must be positive (got {scale})", hint="e.g. --scale 0.01 or 1")
     if not 0 <= dirty_rate <= 0.5:
-        raise SourceError(f"--dirty-rate must be between 0 and 0.5 (got {dirty_rate})")
+        raise ConfigError(
+            f"--dirty-rate must be between 0 and 0.5 (got {dirty_rate})",
+            hint="e.g. --dirty-rate 0.02",
+        )
 
 
 def preflight(settings: Settings, *, scale: float, dirty_rate: float, replace: bool) -> None:
@@ -58,8 +61,8 @@ def preflight(settings: Settings, *, scale: float, dirty_rate: float, replace: b
     with connect(settings) as conn:
         if wwi_loaded(conn) and not replace:
             raise SourceError(
-                f"database {settings.pg_database} already holds the WWI schema: "
-                "rerun with --replace to drop and reload it"
+                f"database {settings.pg_database} already holds the WWI schema",
+                hint="rerun with --replace to drop and reload it",
             )
 
 
@@ -101,7 +104,9 @@ def load(
     with conn.transaction():
         if wwi_loaded(conn):
             if not replace:
-                raise SourceError("the WWI schema appeared during the load: rerun with --replace")
+                raise SourceError(
+                    "the WWI schema appeared during the load", hint="rerun with --replace"
+                )
             conn.execute(f"drop publication if exists {PUBLICATION}")
             for schema in SCHEMAS:
                 conn.execute(f"drop schema if exists {schema} cascade")

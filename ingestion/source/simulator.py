@@ -16,10 +16,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 
-from infra.errors import SourceError
+from infra.errors import ConfigError, SourceError
 from infra.settings import Settings
 from ingestion.source.db import connect, wwi_loaded
 
@@ -80,10 +81,11 @@ ID_COLUMNS = {
 
 
 def _load_state(conn: psycopg.Connection, seed: int) -> _State:
-    next_id = {
-        table: conn.execute(f"select coalesce(max({col}), 0) from {table}").fetchone()[0]
-        for table, col in ID_COLUMNS.items()
-    }
+    def newest(table: str, column: str) -> int:
+        row = conn.execute(f"select coalesce(max({column}), 0) from {table}").fetchone()
+        return int(row[0]) if row else 0
+
+    next_id = {table: newest(table, column) for table, column in ID_COLUMNS.items()}
 
     def ids(sql: str) -> list[int]:
         return [r[0] for r in conn.execute(sql).fetchall()]
@@ -345,13 +347,17 @@ OPERATIONS: list[tuple[Callable[[psycopg.Cursor, _State, Change], None], float]]
 
 def validate(pattern: str, rate: float, duration: float, max_events: int | None) -> None:
     if pattern not in PATTERNS:
-        raise SourceError(f"unknown pattern {pattern!r}: use one of {', '.join(PATTERNS)}")
+        raise ConfigError(f"unknown pattern {pattern!r}", hint=f"use one of {', '.join(PATTERNS)}")
     if not rate > 0:
-        raise SourceError(f"--rate must be positive events/s (got {rate})")
+        raise ConfigError(f"--rate must be positive events/s (got {rate})", hint="e.g. --rate 50")
     if not duration > 0:
-        raise SourceError(f"--duration must be positive seconds (got {duration})")
+        raise ConfigError(
+            f"--duration must be positive seconds (got {duration})", hint="e.g. --duration 60"
+        )
     if max_events is not None and max_events <= 0:
-        raise SourceError(f"--events must be positive (got {max_events})")
+        raise ConfigError(
+            f"--events must be positive (got {max_events})", hint="e.g. --events 1000"
+        )
 
 
 def add_schema_change(conn: psycopg.Connection, ledger: Ledger) -> None:
@@ -380,7 +386,7 @@ def simulate(
     with connect(settings, autocommit=True) as conn:
         if not wwi_loaded(conn):
             raise SourceError(
-                "the WWI schema is not loaded: run `lakepulse seed --scale 0.01` first"
+                "the WWI schema is not loaded", hint="run `lakepulse seed --scale 0.01` first"
             )
         if schema_change:
             add_schema_change(conn, ledger)
@@ -402,7 +408,9 @@ def simulate(
                 continue
             pending: Counter[tuple[str, str]] = Counter()
 
-            def record(table: str, op: str, rows: int, pending: Counter = pending) -> None:
+            def record(
+                table: str, op: str, rows: int, pending: Counter[tuple[str, str]] = pending
+            ) -> None:
                 if rows:
                     pending[(table, op)] += rows
 
@@ -446,8 +454,19 @@ def _pacing(pattern: str, rate: float, elapsed: float) -> tuple[float, int]:
     return (rate * BURST_PERIOD_S / BURST_ON_S, 1) if in_burst else (0.0, 0)
 
 
-def _snapshot(state: _State) -> tuple:
-    return (
+@dataclass(frozen=True)
+class _Snapshot:
+    """The simulator state before a transaction, restored when Postgres rolls it back."""
+
+    next_id: dict[str, int]
+    open_orders: list[int]
+    invoiced_orders: list[int]
+    items: dict[int, tuple[float, float, int]]
+    rng: tuple[Any, ...]
+
+
+def _snapshot(state: _State) -> _Snapshot:
+    return _Snapshot(
         dict(state.next_id),
         list(state.open_orders),
         list(state.invoiced_orders),
@@ -456,11 +475,7 @@ def _snapshot(state: _State) -> tuple:
     )
 
 
-def _restore(state: _State, snap: tuple) -> None:
-    state.next_id, state.open_orders, state.invoiced_orders, state.items = (
-        snap[0],
-        snap[1],
-        snap[2],
-        snap[3],
-    )
-    state.rng.setstate(snap[4])
+def _restore(state: _State, snap: _Snapshot) -> None:
+    state.next_id, state.open_orders = snap.next_id, snap.open_orders
+    state.invoiced_orders, state.items = snap.invoiced_orders, snap.items
+    state.rng.setstate(snap.rng)

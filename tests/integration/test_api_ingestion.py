@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from infra.errors import ApiError, ConfigError
 from ingestion.api.config import load_api
 from ingestion.api.ingest import pull
 from tests.helpers import LAKEPULSE, free_port, run_cli
@@ -204,23 +205,35 @@ def test_kill_9_mid_pull_resumes_from_the_watermark(api, tmp_path, settings, spa
     assert _count(spark, "tests__ratings_k") == (400, 400)
 
 
-def test_api_errors_are_one_line(api, tmp_path, stack_env_vars):
+def test_api_errors_are_one_line(api, tmp_path, settings, stack_env_vars, monkeypatch):
     state, port = api
     apis = tmp_path / "apis"
     _source_file(apis, "ratings_e", port)
     env = {**stack_env_vars, "LAKEPULSE_APIS": str(apis)}
+    # the exit code of each error class is the CLI's (tests/integration/test_cli_errors.py)
     no_token = run_cli("ingest", "api", "ratings_e", env=env)
-    assert no_token.returncode == 1
-    assert "export TEST_RATINGS_TOKEN" in no_token.stderr
+    assert no_token.returncode != 0
+    assert "ratings_e: the secret is not set" in no_token.stderr
     wrong = run_cli("ingest", "api", "ratings_e", env={**env, "TEST_RATINGS_TOKEN": "nope"})
-    assert wrong.returncode == 1 and "401" in wrong.stderr
+    assert wrong.returncode != 0 and "401" in wrong.stderr
     state.failures = {1: [503] * 10}
     down = run_cli("ingest", "api", "ratings_e", env={**env, "TEST_RATINGS_TOKEN": TOKEN})
-    assert down.returncode == 1 and "failed 4 times (last: HTTP 503)" in down.stderr
+    assert down.returncode != 0 and "failed 4 times (last: HTTP 503)" in down.stderr
     unknown = run_cli("ingest", "api", "nope", env=env)
-    assert unknown.returncode == 1 and "ratings_e" in unknown.stderr
+    assert unknown.returncode != 0 and "ratings_e" in unknown.stderr
     for result in (no_token, wrong, down, unknown):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stdout + result.stderr
+    # the errors name their fix in the hint
+    source = load_api(apis / "ratings_e.yml")
+    monkeypatch.delenv("TEST_RATINGS_TOKEN", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        pull(settings, source)
+    assert caught.value.hint == "export TEST_RATINGS_TOKEN"
+    monkeypatch.setenv("TEST_RATINGS_TOKEN", "nope")
+    with pytest.raises(ApiError) as caught:
+        pull(settings, source)
+    assert "401" in str(caught.value) and "auth.env" in (caught.value.hint or "")
     assert not (
         Path(stack_env_vars["LAKEPULSE_HOME"]) / "lake" / "bronze" / "tests__ratings_e"
     ).exists()

@@ -259,12 +259,13 @@ def test_landing_folder_new_versions_reports_and_cli(workspace, settings, spark,
     batch = batches[0]["_batch_id"]
     as_json = run_cli("report", batch, "--json", env=env)
     assert json.loads(as_json.stdout)["batch_id"] == batch
+    # the exit code of each error class is the CLI's (tests/integration/test_cli_errors.py)
     missing = run_cli("report", "nope.csv", env=env)
-    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1
     bad = contracts / "broken.yml"
     bad.write_text("name: broken\ncolumns:\n  - {name: a, type: money}\n")
     broken = run_cli("ingest", "files", env=env)
-    assert broken.returncode == 1
+    assert broken.returncode != 0 and "Traceback" not in broken.stdout + broken.stderr
     assert "broken.yml" in broken.stderr and "money" in broken.stderr
     assert len(broken.stderr.strip().splitlines()) == 1
 

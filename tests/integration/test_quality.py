@@ -8,6 +8,7 @@ import pytest
 from expectations.gate import docs_index, run_gate
 from expectations.spec import load_suite
 from flows.dbt_runner import run_dbt
+from infra.errors import ConfigError
 from ingestion.cdc.capture import run as capture
 from ingestion.source.seeder import seed
 from tests.helpers import append_modified_copy, reset_capture, run_cli
@@ -175,12 +176,15 @@ def test_warn_severity_is_reported_but_does_not_block(clean, settings):
     ]
 
 
-def test_unknown_layer_and_check_are_one_line_errors(clean, stack_env_vars):
+def test_unknown_layer_and_check_are_one_line_errors(clean, settings, stack_env_vars):
+    # the exit code of each error class is the CLI's (tests/integration/test_cli_errors.py)
     result = quality_cli(stack_env_vars, "platinum")
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        "error: unknown layer 'platinum': use one of bronze, silver, gold"
-    ]
+    assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: unknown layer 'platinum'")
     result = quality_cli(stack_env_vars, "silver", "no_such_table")
-    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1
     assert "no silver check named 'no_such_table'" in result.stderr
+    with pytest.raises(ConfigError) as caught:
+        run_gate(settings, "silver", "no_such_table")
+    assert caught.value.hint and "stg_wwi__orders" in caught.value.hint

@@ -12,6 +12,8 @@ from collections import Counter
 import psycopg
 import pytest
 
+from infra.errors import ConfigError, SourceError
+from infra.settings import Settings
 from ingestion.source.db import PUBLICATION, connect
 from ingestion.source.generator import PHONE_PATTERN, TABLE_ORDER, VALID_STATUSES
 from ingestion.source.seeder import content_hash, seed
@@ -192,27 +194,39 @@ def test_schema_change_adds_the_column_and_fills_it(settings):
 
 
 def _one_line_error(result) -> str:
-    assert result.returncode == 1, result.stdout + result.stderr
+    # the exit code of each error class is the CLI's (tests/integration/test_cli_errors.py)
+    assert result.returncode != 0, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
     return lines[0]
 
 
-def test_bad_input_gives_one_line_errors(stack_env_vars, settings):
+def test_bad_input_gives_one_line_errors(stack_env_vars, settings, monkeypatch):
     seed(settings, scale=0.01, seed=42, replace=True)
     env = stack_env_vars
     line = _one_line_error(run_cli("simulate", "--pattern", "storm", env=env))
-    assert "unknown pattern 'storm'" in line and "trickle" in line
+    assert "unknown pattern 'storm'" in line
     line = _one_line_error(run_cli("simulate", "--rate", "0", env=env))
     assert "--rate must be positive" in line
     line = _one_line_error(run_cli("seed", "--scale", "-1", env=env))
     assert "--scale must be positive" in line
     line = _one_line_error(run_cli("seed", "--scale", "0.01", env=env))
-    assert "already holds the WWI schema" in line and "--replace" in line
+    assert "already holds the WWI schema" in line
     dead = dict(env, LAKEPULSE_PG_PORT=str(free_port()))  # nothing listens there
     line = _one_line_error(run_cli("simulate", env=dead))
-    assert "cannot connect to Postgres" in line and "lakepulse up" in line
+    assert "cannot connect to Postgres" in line
+    # each names its fix in the hint
+    monkeypatch.setenv("LAKEPULSE_PG_PORT", dead["LAKEPULSE_PG_PORT"])
+    for call, kind, hint in (
+        (lambda: simulate(settings, pattern="storm"), ConfigError, "trickle"),
+        (lambda: seed(settings, scale=-1), ConfigError, "--scale 0.01"),
+        (lambda: seed(settings, scale=0.01), SourceError, "--replace"),
+        (lambda: connect(Settings.from_env()), SourceError, "lakepulse up"),
+    ):
+        with pytest.raises(kind) as caught:
+            call()
+        assert caught.value.hint and hint in caught.value.hint, caught.value.line()
 
 
 def test_a_killed_seed_leaves_the_previous_data_intact(stack_env_vars, settings):

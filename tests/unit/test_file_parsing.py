@@ -51,7 +51,8 @@ def test_bad_contracts_are_one_line_errors(tmp_path, body, message):
     path.write_text(body)
     with pytest.raises(ConfigError) as caught:
         load_contract(path)
-    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert message in str(caught.value) and "\n" not in caught.value.line()
+    assert caught.value.hint  # names the fix
 
 
 def test_repo_contracts_load():

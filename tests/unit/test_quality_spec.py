@@ -53,6 +53,12 @@ def test_group_and_key_expand():
             "is used twice",
         ),
         (
+            "layer: silver\nchecks:\n  - {table: t, expectation: [{type: x}]}\n",
+            "check 1: expectation: Extra inputs are not permitted",
+        ),
+        ("layer: silver\nchecks:\n  - just a name\n", "check 1: file: Input should be"),
+        ("layer: silver\nchecks: 3\n", "checks: Input should be a valid list"),
+        (
             "layer: silver\nchecks:\n  - {name: q, query: select 1, optional: true, "
             "expectations: [{type: x}]}\n",
             "only a `table` check can be optional",
@@ -65,9 +71,16 @@ def test_bad_suite_files_name_the_problem(tmp_path, text, message):
     with pytest.raises(ConfigError, match=None) as caught:
         load_suite("silver", path)
     assert message in str(caught.value)
-    assert "\n" not in str(caught.value)
+    assert "\n" not in caught.value.line() and caught.value.hint
+
+
+def test_a_suite_without_checks_is_empty(tmp_path):
+    path = tmp_path / "gold.yml"
+    path.write_text("layer: gold\ngroups:\nchecks:\n")
+    assert load_suite("gold", path).checks == []
 
 
 def test_unknown_layer():
-    with pytest.raises(ConfigError, match="unknown layer 'platinum'"):
+    with pytest.raises(ConfigError, match="unknown layer 'platinum'") as caught:
         load_suite("platinum")
+    assert caught.value.line() == "unknown layer 'platinum' (hint: use one of bronze, silver, gold)"
