@@ -23,8 +23,10 @@ from tests.helpers import free_port, run_cli
 pytestmark = pytest.mark.stack
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def seeded(settings):
+    """A freshly seeded source per test: other tests of the module simulate changes and
+    reseed, and tests run in random order."""
     return seed(settings, scale=0.01, seed=42, dirty_rate=0.0, replace=True)
 
 

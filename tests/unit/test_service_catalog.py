@@ -123,11 +123,10 @@ def test_unwritable_home_is_one_line_naming_the_setting(tmp_path):
     assert "is not writable" in caught.value.line() and "LAKEPULSE_HOME" in caught.value.line()
 
 
-def test_deployments_readiness_waits_for_every_deployment_the_flows_serve(tmp_path):
+def test_deployments_readiness_waits_for_every_deployment_the_flows_serve() -> None:
     """infra names the served deployments without importing flows: the names must agree."""
     from flows.deployments import deployments as served_by_flows
     from infra.services import deployments
 
-    settings = Settings.from_env({"LAKEPULSE_HOME": str(tmp_path)})
-    served = {f"{d.flow_name}/{d.name}" for d in served_by_flows(settings)}
+    served = {f"{d.flow_name}/{d.name}" for d in served_by_flows()}
     assert set(deployments.SERVED) == served
