@@ -1,12 +1,14 @@
 # LakePulse: `make demo` sets up, starts the embedded stack and runs seed -> CDC -> dbt Silver and Gold;
-# `make test` sets up and runs the test suite (it starts and stops its own stacks).
+# `make test` sets up, runs the static checks (`make lint` without the SQL lint) and the test suite
+# (it starts and stops its own stacks).
 SHELL := /bin/bash
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+PACKAGES := infra ingestion expectations flows
 
-.PHONY: setup demo test unit bench lint check-trino up down status clean
+.PHONY: setup demo test unit check format lint bench check-trino up down status clean
 
 setup: $(STAMP)
 
@@ -19,9 +21,29 @@ demo: setup
 	$(BIN)/lakepulse up
 	$(BIN)/lakepulse demo
 
-test: setup
+# static checks: formatting, lint, types (strict on infra/ingestion/expectations), import
+# layers, no repeated blocks of 10+ lines in the Python packages
+check: setup
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=10 \
+	  --ignore-imports=yes --ignore-signatures=yes --score=no $(PACKAGES)
+
+test: check
 	$(BIN)/pytest
+
+unit: setup
+	$(BIN)/pytest tests/unit
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# `check` plus sqlfluff on the dbt project (Spark SQL through the dbt templater, Trino dialect)
+lint: check
+	$(BIN)/lakepulse lint
 
 bench: setup
 	$(BIN)/python -m benchmarks.bench_source
@@ -29,13 +51,6 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_files
 	$(BIN)/python -m benchmarks.bench_dbt
 	$(BIN)/python -m benchmarks.bench_pipeline
-
-unit: setup
-	$(BIN)/pytest tests/unit
-
-lint: setup
-	$(BIN)/ruff check .
-	$(BIN)/lakepulse lint
 
 check-trino: setup
 	$(BIN)/lakepulse check-trino
