@@ -149,6 +149,9 @@ def _latest_report(key: str = REPORT_KEY) -> str:
 
 
 def test_deployment_run_completes_reports_and_matches_postgres(served, spark, settings, receiver):
+    # a first run from scratch (other tests may have run the pipeline already): the report
+    # then counts every source row as captured
+    reset_capture(spark, settings, SLOT, layers=("bronze", "silver", "gold", "quality"))
     alerts_before = len(receiver.received)
     from ingestion.files.ingest import Folders
     from tests.integration.test_dbt_wwi import (
@@ -331,19 +334,27 @@ def test_sail_restart_mid_run_is_retried_and_the_run_completes(
     assert_gold_matches_postgres(spark, settings)
 
 
-def test_table_maintenance_compacts_and_keeps_time_travel(built, spark, settings, stack_env_vars):
+def test_table_maintenance_compacts_and_keeps_time_travel(built, spark, settings):
+    from deltalake import DeltaTable
+
     from flows.deployments import stack_prefect
     from flows.maintenance import load_config, maintain_path, table_maintenance
     from infra.lake_gc import described_location
+    from ingestion.cdc.capture import run as capture
     from ingestion.source.simulator import simulate
-    from tests.helpers import run_cli
 
     table = "bronze.sales__orders"
-    for round_seed in (11, 12):  # two more small commits, whatever ran before this test
-        simulate(settings, pattern="trickle", rate=200, duration=1, seed=round_seed)
-        captured = run_cli("ingest", "cdc", "--once", env=stack_env_vars)
-        assert captured.returncode == 0, captured.stdout[-2000:] + captured.stderr
     path = str(described_location(spark, table))
+    # Small commits until the table is past its first automatic checkpoint (version 10),
+    # whatever ran before this test. Sail 0.7.2 cannot time-travel to the version just
+    # before a table's first checkpoint (docs/architecture.md), which a younger table's
+    # pre-compaction version would be once maintenance checkpoints it.
+    for round_seed in range(100, 120):
+        if DeltaTable(path).version() >= 11:
+            break
+        simulate(settings, pattern="trickle", rate=200, duration=0.5, seed=round_seed)
+        capture(settings, slot=SLOT)
+    assert DeltaTable(path).version() >= 11
     rows = spark.table(table).count()
     with stack_prefect(settings):
         report = {r["table"]: r for r in table_maintenance(tables=[table, "gold.fct_sales"])}
