@@ -12,7 +12,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from infra.errors import ServiceError
-from infra.services import deployments, metastore, postgres, prefect_server, sail, supervisor
+from infra.services import (
+    deployments,
+    metastore,
+    postgres,
+    prefect_server,
+    sail,
+    supervisor,
+    trino,
+)
 from infra.settings import PORT_ENV, Settings
 
 SettingsHook = Callable[[Settings], None]
@@ -86,6 +94,17 @@ SERVICES: tuple[Service, ...] = (
         setup=sail.setup,
         ready=sail.create_layer_databases,
         profiles=CORE,
+    ),
+    Service(
+        name="trino",
+        command=trino.command,
+        healthy=trino.healthy,
+        url=lambda s: s.trino_url,
+        port="trino",
+        depends_on=("postgres", "metastore"),
+        setup=trino.setup,
+        start_timeout=180.0,
+        profiles=frozenset({"trino"}),
     ),
     Service(
         name="prefect",
