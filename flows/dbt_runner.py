@@ -33,6 +33,8 @@ def dbt_env(settings: Settings, target: str = "local") -> dict[str, str]:
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_LOG_PATH=str(settings.log_dir / "dbt"),
     )
+    if target == "trino":
+        env.setdefault("LAKEPULSE_TRINO_PORT", str(settings.ports.trino))
     if settings.spark_remote_override and target == "spark":
         env["LAKEPULSE_SPARK_REMOTE"] = settings.spark_remote_override
     return env

@@ -4,6 +4,6 @@
     {%- if custom_schema_name is none -%}
         {{ target.schema | trim }}
     {%- else -%}
-        {{ custom_schema_name | trim }}
+        {{ custom_schema_name | trim }}{{ env_var('LAKEPULSE_DBT_SCHEMA_SUFFIX', '') | trim }}
     {%- endif -%}
 {%- endmacro %}

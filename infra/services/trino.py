@@ -147,7 +147,6 @@ def catalog_properties(settings: Settings) -> dict[str, dict[str, str]]:
             "delta.hive-catalog-name": "lake",
             # a metastore change by Sail is visible at once
             "delta.metadata.cache-ttl": "0s",
-            "delta.metastore.store-table-metadata": "false",
         },
         "source": {
             "connector.name": "postgresql",
