@@ -37,7 +37,7 @@ def dbt_env(
         DBT_LOG_PATH=str(settings.log_dir / "dbt"),
     )
     if target == "trino":
-        env.setdefault("LAKEPULSE_TRINO_PORT", str(settings.ports.trino))
+        env["LAKEPULSE_TRINO_PORT"] = str(settings.ports.trino)
     if settings.spark_remote_override and target == "spark":
         env["LAKEPULSE_SPARK_REMOTE"] = settings.spark_remote_override
     env.update(extra or {})

@@ -9,6 +9,6 @@
     {%- elif custom_schema_name | trim == 'gold' -%}
         gold{{ env_var('LAKEPULSE_DBT_SCHEMA_SUFFIX', '') | trim }}
     {%- else -%}
-        {{ custom_schema_name | trim }}{{ env_var('LAKEPULSE_DBT_SCHEMA_SUFFIX', '') | trim }}
+        {{ custom_schema_name | trim }}
     {%- endif -%}
 {%- endmacro %}
