@@ -142,7 +142,9 @@ def conf(settings: Settings) -> dict[str, str]:
         "spark.hadoop.hive.metastore.uris": settings.metastore_uri,
         "spark.sql.warehouse.dir": str(settings.lake_dir / "warehouse"),
         "spark.sql.session.timeZone": "UTC",
+        # small embedded data on 2 cores: few shuffle partitions, Delta log state in one
         "spark.sql.shuffle.partitions": "4",
+        "spark.databricks.delta.snapshotPartitions": "1",
         "spark.local.dir": str(workdir(settings) / "tmp"),
     }
 
