@@ -51,6 +51,8 @@ def dbt_env(
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_LOG_PATH=str(settings.log_dir / "dbt"),
     )
+    if target == "trino":
+        env["LAKEPULSE_TRINO_PORT"] = str(settings.ports.trino)
     env.update(extra or {})
     return env
 

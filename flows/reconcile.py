@@ -242,8 +242,39 @@ def tables_in(spark: SparkSession, schema: str) -> list[str]:
     )
 
 
-def reconcile_schemas(spark: SparkSession, left_schema: str, right_schema: str) -> Reconciliation:
-    """Compare every table of `left_schema` with its namesake in `right_schema`."""
+def readable_by_spark(spark: SparkSession, schema: str, engine: str) -> dict[str, str]:
+    """What Spark reads for each table of `schema` that `engine` built (table -> name).
+
+    Trino registers its Delta tables in the metastore with a placeholder column list
+    (as JVM Spark does) and a `file:` location; Sail takes the metastore's columns and
+    cannot read them that way, but reads the Delta table at its path: each becomes a
+    temporary view `<schema>__<table>`. Other engines' tables read as they are.
+    """
+    names = {table: f"{schema}.{table}" for table in tables_in(spark, schema)}
+    if engine != "trino":
+        return names
+    for table in names:
+        rows = spark.sql(f"describe table extended {schema}.{table}").collect()
+        location = next(str(r["data_type"]) for r in rows if r["col_name"] == "Location")
+        view = f"{schema}__{table}"
+        spark.read.format("delta").load(location.removeprefix("file:")).createOrReplaceTempView(
+            view
+        )
+        names[table] = view
+    return names
+
+
+def reconcile_schemas(
+    spark: SparkSession,
+    left_schema: str,
+    right_schema: str,
+    right_names: dict[str, str] | None = None,
+) -> Reconciliation:
+    """Compare every table of `left_schema` with its namesake in `right_schema`.
+
+    `right_names` maps a table of `right_schema` to what Spark reads for it
+    (`readable_by_spark`); by default its qualified name.
+    """
     left_tables = tables_in(spark, left_schema)
     right_tables = set(tables_in(spark, right_schema))
     results: list[TableResult] = []
@@ -253,7 +284,8 @@ def reconcile_schemas(spark: SparkSession, left_schema: str, right_schema: str) 
             missing = Difference(table, "", "presence", "present", "missing")
             results.append(TableResult(table, left.rows, None, len(left.columns), [missing]))
             continue
-        right = profile_table(spark, f"{right_schema}.{table}")
+        right_name = (right_names or {}).get(table, f"{right_schema}.{table}")
+        right = profile_table(spark, right_name)
         results.append(
             TableResult(
                 table, left.rows, right.rows, len(left.columns), compare(left, right, table)

@@ -11,7 +11,17 @@ from typing import Annotated
 
 import typer
 
-from flows.cli import dbt, ingest, maintain, pipeline, quality, reconcile, source, stack
+from flows.cli import (
+    dbt,
+    ingest,
+    maintain,
+    pipeline,
+    quality,
+    query,
+    reconcile,
+    source,
+    stack,
+)
 from flows.cli.error_handler import DEBUG_ENV, ErrorHandlingGroup
 
 app = typer.Typer(
@@ -44,6 +54,7 @@ for commands in (
     ingest.reports_app,
     dbt.app,
     reconcile.app,
+    query.app,
     pipeline.app,
     maintain.app,
 ):

@@ -37,7 +37,10 @@ def reconcile(
     if build:
         print_line(f"building Gold with {other} into {schema} (dbt build --select marts)")
         engine_reconcile.build_gold(settings, other, spark)
-    result = engine_reconcile.reconcile_schemas(spark, engine_reconcile.REFERENCE_SCHEMA, schema)
+    names = engine_reconcile.readable_by_spark(spark, schema, other)
+    result = engine_reconcile.reconcile_schemas(
+        spark, engine_reconcile.REFERENCE_SCHEMA, schema, names
+    )
     shown = table(
         f"Gold: {reference} (gold) vs {other} ({schema})",
         ("table", f"rows {reference}", f"rows {other}", "columns", "result"),

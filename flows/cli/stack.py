@@ -18,8 +18,10 @@ OnlyOption = Annotated[
     list[str] | None,
     typer.Option(
         "--only",
-        help="Service to act on (repeatable): postgres, metastore, sail, spark, prefect, "
-        "deployments.",
+        help=(
+            "Service to act on (repeatable): postgres, metastore, sail, spark, trino, prefect, "
+            "deployments (trino only when named)."
+        ),
     ),
 ]
 EngineOption = Annotated[

@@ -20,6 +20,7 @@ from infra.services import (
     sail,
     spark_jvm,
     supervisor,
+    trino,
 )
 from infra.settings import PORT_ENV, Engine, Settings
 
@@ -110,6 +111,17 @@ SERVICES: tuple[Service, ...] = (
         start_timeout=120.0,
         profiles=CORE,
         engine="spark",
+    ),
+    Service(
+        name="trino",
+        command=trino.command,
+        healthy=trino.healthy,
+        url=lambda s: s.trino_url,
+        port="trino",
+        depends_on=("postgres", "metastore"),
+        setup=trino.setup,
+        start_timeout=180.0,
+        profiles=frozenset({"trino"}),
     ),
     Service(
         name="prefect",

@@ -90,9 +90,10 @@ def up(
     """Start the selected services (and what they need) and wait until healthy; idempotent.
 
     `engine` (default: the settings' engine) is the Spark Connect server a profile brings:
-    Sail or JVM Spark. Every port is checked before anything starts; the services start
-    together and are then awaited in order, each one's `ready` hook running once it is
-    healthy.
+    Sail or JVM Spark. Every port is checked and every service set up before anything
+    starts (a missing download or a wrong Java fails with nothing left running); the
+    services start together and are then awaited in order, each one's `ready` hook running
+    once it is healthy.
     """
     began = time.monotonic()
     services = catalog.select(only, profile, engine or settings.engine)
@@ -109,9 +110,10 @@ def up(
                 service.port_number(settings), service.name, service.port_env
             )
     started = [service for service in services if service.name not in already]
-    for service in started:
+    for service in started:  # every setup (installs, config, checks) before anything starts
         if service.setup:
             service.setup(settings)
+    for service in started:
         runs[service.name] = supervisor.start(
             service.name,
             service.command(settings),
