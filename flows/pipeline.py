@@ -180,7 +180,7 @@ def build_layer(
     from infra.engines.spark import session
     from infra.lake_gc import prune_generations
 
-    os.environ.update(dbt_env(settings, "local"))
+    os.environ.update(dbt_env(settings))
     runner = PrefectDbtRunner(
         settings=PrefectDbtSettings(
             project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR.parent / "profiles"

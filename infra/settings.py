@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -20,6 +20,9 @@ from infra.errors import ConfigError
 
 DEFAULT_HOME = ".lakepulse"
 LAYERS = ("bronze", "silver", "gold", "quality")
+ENGINES = ("sail", "spark")
+"""The embedded Spark Connect engines: Sail (default) and JVM Spark with Delta Lake."""
+Engine = Literal["sail", "spark"]
 
 
 def first_problem(exc: Exception) -> str:
@@ -52,6 +55,12 @@ def _spark_remote(value: str | None) -> str | None:
     return value
 
 
+def _engine(value: str | None) -> str | None:
+    if value is not None and value not in ENGINES:
+        raise ValueError("is not an engine")
+    return value
+
+
 def _sql_name(value: str) -> str:
     if not value or '"' in value or "\0" in value:
         raise ValueError("is not a usable name")
@@ -70,6 +79,7 @@ class Ports(BaseModel):
     metastore: Port = 9083
     sail: Port = 50051
     prefect: Port = 4200
+    spark: Port = 15002
     trino: Port = 8080
 
 
@@ -89,6 +99,8 @@ ENV_VARS = (
     EnvVar("LAKEPULSE_HMS_PORT", ("ports", "metastore"), _PORT_FIX),
     EnvVar("LAKEPULSE_SAIL_PORT", ("ports", "sail"), _PORT_FIX),
     EnvVar("LAKEPULSE_PREFECT_PORT", ("ports", "prefect"), _PORT_FIX),
+    EnvVar("LAKEPULSE_SPARK_PORT", ("ports", "spark"), _PORT_FIX),
+    EnvVar("LAKEPULSE_ENGINE", ("engine_choice",), f"set it to one of {', '.join(ENGINES)}"),
     EnvVar("LAKEPULSE_TRINO_PORT", ("ports", "trino"), _PORT_FIX),
     EnvVar("LAKEPULSE_PG_DATABASE", ("pg_database",), "set it to a plain database name"),
     EnvVar("LAKEPULSE_PG_USER", ("pg_user",), "set it to a plain role name"),
@@ -112,6 +124,7 @@ class Settings(BaseModel):
     pg_dsn_override: str | None = None
     pg_bindir: Path | None = None
     spark_remote_override: Annotated[str | None, AfterValidator(_spark_remote)] = None
+    engine_choice: Annotated[Engine | None, BeforeValidator(_engine)] = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -157,10 +170,29 @@ class Settings(BaseModel):
     def log_file(self, service: str) -> Path:
         return self.log_dir / f"{service}.log"
 
-    # --- endpoints ------------------------------------------------------------------
+    # --- engine and endpoints ---------------------------------------------------------
+    @property
+    def engine(self) -> Engine:
+        """The embedded engine Spark work goes to: LAKEPULSE_ENGINE, else the one running.
+
+        Without LAKEPULSE_ENGINE, a state directory whose stack runs JVM Spark and not
+        Sail (`lakepulse up --engine spark`) uses JVM Spark; anything else uses Sail.
+        """
+        if self.engine_choice is not None:
+            return self.engine_choice
+        if self.pid_file("spark").exists() and not self.pid_file("sail").exists():
+            return "spark"
+        return "sail"
+
+    def engine_remote(self, engine: Engine) -> str:
+        """The Spark Connect URL of one embedded engine on this machine."""
+        port = self.ports.spark if engine == "spark" else self.ports.sail
+        return f"sc://127.0.0.1:{port}"
+
     @property
     def spark_remote(self) -> str:
-        return self.spark_remote_override or f"sc://127.0.0.1:{self.ports.sail}"
+        """Where Spark work goes: LAKEPULSE_SPARK_REMOTE, else the engine's embedded server."""
+        return self.spark_remote_override or self.engine_remote(self.engine)
 
     @property
     def metastore_uri(self) -> str:

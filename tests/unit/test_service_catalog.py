@@ -25,7 +25,7 @@ def test_unknown_service_or_profile_is_one_line_with_the_choices():
     with pytest.raises(ServiceError) as caught:
         manager.select(["kafka"])
     assert caught.value.line() == (
-        "unknown service 'kafka': choose from postgres, metastore, sail, trino, prefect, "
+        "unknown service 'kafka': choose from postgres, metastore, sail, spark, trino, prefect, "
         "deployments"
     )
     with pytest.raises(ServiceError, match="unknown profile 'nope'"):
