@@ -7,7 +7,7 @@ Gold with its dbt target into `gold` (the reference engine) or `gold_<engine>` (
 and sample the service's resident memory (the whole process tree) while it works.
 Prints figures; asserts nothing. `make bench` runs it; `make test` does not.
 
-Adding an engine (e.g. JVM Spark) is one more `Engine` entry: its service name in the
+Adding an engine is one more `Engine` entry: its service name in the
 catalog, its dbt target, and whether it is the reference.
 """
 
@@ -47,6 +47,7 @@ class Engine:
 ENGINES: tuple[Engine, ...] = (
     Engine("sail", service="sail", target="local", reference=True),
     Engine("trino", service="trino", target="trino"),
+    Engine("spark", service="spark", target="spark"),  # JVM Spark 4.2 + Delta 4.4 (local[2])
 )
 
 

@@ -42,6 +42,7 @@ class PipelineReport:
     failure: str | None = None
     freshness_seconds: float | None = None
     stages: dict[str, float] = field(default_factory=dict)
+    source_check: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def markdown(self) -> str:
@@ -97,6 +98,9 @@ class PipelineReport:
                 "",
                 f"Data freshness (newest source commit to Gold): {self.freshness_seconds:,.0f} s",
             ]
+        if self.source_check:
+            lines += ["", "## Source to Gold (Trino)", ""]
+            lines += [f"- {line}" for line in self.source_check]
         if self.stages:
             lines += ["", "## Stage timings", "", "| stage | seconds |", "|---|---:|"]
             lines += [f"| {stage} | {sec:,.1f} |" for stage, sec in self.stages.items()]
@@ -238,6 +242,29 @@ def _freshness(settings: Settings) -> float | None:
     return row["s"]
 
 
+def _source_to_gold(settings: Settings) -> list[str]:
+    """Report lines of the source-to-Gold reconciliation when Trino runs (else none)."""
+    from flows.source_reconcile import source_to_gold
+    from infra.engines import trino
+    from infra.errors import LakePulseError
+
+    if not trino.available(settings):
+        return []
+    logger = get_run_logger()
+    try:
+        result = source_to_gold(settings)
+    except Exception as exc:  # a check that cannot run must not fail the run it reports on
+        text = exc.line() if isinstance(exc, LakePulseError) else f"{type(exc).__name__}: {exc}"
+        text = text.splitlines()[0] if text else type(exc).__name__
+        logger.warning("source-to-Gold reconciliation through Trino did not run: %s", text)
+        return [f"not run: {text}"]
+    if result.ok:
+        logger.info("%s", result.summary())
+    else:
+        logger.warning("%s", result.summary())
+    return [result.summary(), *(d.line() for d in result.differences[:20])]
+
+
 def _publish(report: PipelineReport) -> None:
     create_markdown_artifact(
         key=REPORT_KEY, markdown=report.markdown(), description="Daily pipeline run report"
@@ -287,6 +314,7 @@ def daily_pipeline() -> dict[str, int]:
                     f"{layer} gate failed ({names}); later layers were not built"
                 )
         report.freshness_seconds = _freshness(settings)
+        report.source_check = _source_to_gold(settings)
     except Exception as exc:
         report.failure = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         notify_failure("daily_pipeline", flow_run.name or "", report.failure, report.markdown())

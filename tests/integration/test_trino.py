@@ -153,3 +153,40 @@ def test_too_old_jdk_is_one_line_naming_the_fix(home_factory):
     assert result.stderr.count("\n") == 1
     assert "Java 24 or newer" in result.stderr and "LAKEPULSE_TRINO_JAVA_HOME" in result.stderr
     assert_nothing_started(env)
+
+
+def test_source_to_gold_through_trino_agrees_then_names_the_month_of_an_uncaptured_order(
+    trino_env, gold, settings
+):
+    from flows.source_reconcile import source_to_gold
+    from ingestion.source.db import connect
+
+    agreed = source_to_gold(settings)
+    assert agreed.ok, [d.line() for d in agreed.differences]
+    assert agreed.months > 1
+    with connect(settings) as conn:
+        order_id, order_date = conn.execute(
+            "select order_id, order_date from sales.orders"
+            " where lower(trim(status)) <> 'cancelled' order by order_id limit 1"
+        ).fetchone()
+        conn.execute(
+            "update sales.order_lines set quantity = abs(quantity) + 1"
+            " where order_line_id = (select min(order_line_id) from sales.order_lines"
+            " where order_id = %s)",
+            (order_id,),
+        )
+        conn.commit()
+    try:
+        found = source_to_gold(settings)
+        assert [d.month for d in found.differences] == [f"{order_date:%Y-%m}"]
+        assert found.differences[0].source_orders == found.differences[0].gold_orders
+        assert "differ in 1 of" in found.summary()
+    finally:
+        with connect(settings) as conn:
+            conn.execute(
+                "update sales.order_lines set quantity = quantity - 1"
+                " where order_line_id = (select min(order_line_id) from sales.order_lines"
+                " where order_id = %s)",
+                (order_id,),
+            )
+            conn.commit()
