@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from infra import storage
 from infra.errors import ConfigError, DbtRunFailed
 from infra.settings import Settings
 
@@ -25,7 +26,7 @@ def dbt_env(settings: Settings, target: str = "local") -> dict[str, str]:
     """The process environment plus what profiles/profiles.yml and dbt read."""
     env = dict(os.environ)
     env.update(
-        LAKEPULSE_LAKE=str(settings.lake_dir),
+        LAKEPULSE_LAKE=storage.root(settings),
         LAKEPULSE_SAIL_PORT=str(settings.ports.sail),
         LAKEPULSE_DBT_TARGET=target,
         DBT_PROJECT_DIR=str(DBT_PROJECT_DIR),

@@ -10,12 +10,11 @@ never the one a table's location names.
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from infra import storage
 from infra.settings import Settings
 
 GENERATION = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}$")
@@ -24,11 +23,11 @@ DBT_LAYERS = ("silver", "gold")
 
 @dataclass(frozen=True)
 class Pruned:
-    path: Path
+    path: str
     bytes: int
 
 
-def described_location(spark: SparkSession, table: str) -> Path | None:
+def described_location(spark: SparkSession, table: str) -> str | None:
     """The location the metastore records for `database.table` (None for a view or no table)."""
     try:
         described = spark.sql(f"describe table extended {table}").collect()
@@ -36,11 +35,11 @@ def described_location(spark: SparkSession, table: str) -> Path | None:
         return None
     for info in described:
         if info["col_name"] == "Location" and info["data_type"]:
-            return Path(info["data_type"].removeprefix("file:"))
+            return str(info["data_type"]).removeprefix("file:")
     return None
 
 
-def table_locations(spark: SparkSession, database: str) -> dict[str, Path]:
+def table_locations(spark: SparkSession, database: str) -> dict[str, str]:
     locations = {}
     for row in spark.sql(f"show tables in {database}").collect():
         location = described_location(spark, f"{database}.{row['tableName']}")
@@ -52,20 +51,13 @@ def table_locations(spark: SparkSession, database: str) -> dict[str, Path]:
 def prune_generations(spark: SparkSession, settings: Settings) -> list[Pruned]:
     pruned: list[Pruned] = []
     for layer in DBT_LAYERS:
-        root = settings.layer_dir(layer)
-        if not root.is_dir():
-            continue
-        live = set(table_locations(spark, layer).values())
-        for model_dir in root.iterdir():
-            if not model_dir.is_dir():
-                continue
-            for generation in model_dir.iterdir():
-                if (
-                    generation.is_dir()
-                    and GENERATION.match(generation.name)
-                    and generation not in live
-                ):
-                    size = sum(f.stat().st_size for f in generation.rglob("*") if f.is_file())
-                    shutil.rmtree(generation)
+        root = storage.location(settings, layer)
+        live = {storage.fs_path(where) for where in table_locations(spark, layer).values()}
+        for model_dir in storage.subfolders(settings, root):
+            for generation in storage.subfolders(settings, model_dir):
+                name = generation.rstrip("/").rsplit("/", 1)[-1]
+                if GENERATION.match(name) and storage.fs_path(generation) not in live:
+                    size = sum(size for _, size in storage.files_under(settings, generation))
+                    storage.remove_tree(settings, generation)
                     pruned.append(Pruned(generation, size))
     return pruned

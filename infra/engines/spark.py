@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
-from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
+from infra import storage
 from infra.errors import ConfigError, EngineUnavailable
 from infra.settings import LAYERS, Settings
 
@@ -110,14 +110,14 @@ def _check_ident(name: str) -> str:
     return name
 
 
-def table_location(settings: Settings, database: str, table: str) -> Path:
-    """The absolute lake path of a table: <lake>/<database>/<table>."""
-    return settings.lake_dir / _check_ident(database) / _check_ident(table)
+def table_location(settings: Settings, database: str, table: str) -> str:
+    """The absolute lake location of a table: <lake>/<database>/<table> (a path or s3:// URI)."""
+    return storage.location(settings, _check_ident(database), _check_ident(table))
 
 
 def ensure_database(spark: SparkSession, settings: Settings, database: str) -> None:
-    location = settings.lake_dir / _check_ident(database)
-    location.mkdir(parents=True, exist_ok=True)
+    storage.ensure_dir(settings, _check_ident(database))
+    location = storage.location(settings, database)
     spark.sql(f"create database if not exists {database} location '{location}'")
 
 
@@ -146,7 +146,7 @@ def append_delta(
     which Sail would apply to the whole table). Returns the qualified table name.
     """
     location = table_location(settings, database, table)
-    writer = df.write.format("delta").mode("append").option("path", str(location))
+    writer = df.write.format("delta").mode("append").option("path", location)
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     if merge_schema:

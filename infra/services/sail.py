@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from infra import storage
 from infra.engines import spark
 from infra.errors import ServiceError
 from infra.services import supervisor
@@ -37,6 +38,7 @@ def environment(settings: Settings) -> dict[str, str]:
         f'[{{name="spark_catalog", type="hive_metastore", uris=["{settings.metastore_uri}"]}}]'
     )
     env["SAIL_CATALOG__DEFAULT_CATALOG"] = "spark_catalog"
+    env.update(storage.sail_environment(settings))
     env.setdefault("RUST_LOG", "info")
     return env
 
