@@ -17,13 +17,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from pyarrow import fs as pafs
 
-from infra.errors import ConfigError
+from infra.errors import ConfigError, ServiceError
 from infra.settings import Settings
 
 S3_SCHEME = "s3://"
@@ -121,6 +124,19 @@ def s3_access(settings: Settings) -> S3Access:
         secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
         session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
     )
+
+
+def s3_reachable(settings: Settings, timeout: float = 2.0) -> bool:
+    """True when the lake's S3 endpoint accepts connections (always True for a local lake)."""
+    if not is_s3(settings):
+        return True
+    parsed = urlparse(s3_access(settings).endpoint)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _keys(access: S3Access) -> dict[str, str]:
@@ -238,9 +254,29 @@ def same_location(left: str, right: str) -> bool:
     return fs_path(left) == fs_path(right)
 
 
+@contextmanager
+def _lake_io(settings: Settings, what: str, where: str) -> Iterator[None]:
+    """Turn a file system error under the lake into a one-line ServiceError."""
+    try:
+        yield
+    except OSError as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        if is_s3(settings):
+            raise ServiceError(
+                f"cannot {what} {where} on the lake's S3 endpoint "
+                f"{s3_access(settings).endpoint}: {first}",
+                hint="run `lakepulse up` (embedded S3) or fix LAKEPULSE_S3_ENDPOINT and the "
+                "AWS_* keys, then rerun",
+            ) from exc
+        raise ServiceError(
+            f"cannot {what} {where}: {first}", hint="check the lake folder and its permissions"
+        ) from exc
+
+
 def exists(settings: Settings, where: str) -> bool:
     """True when a file or a folder (for S3: any object under the prefix) is there."""
-    info = filesystem(settings).get_file_info(fs_path(where))
+    with _lake_io(settings, "look up", where):
+        info = filesystem(settings).get_file_info(fs_path(where))
     return bool(info.type != pafs.FileType.NotFound)
 
 
@@ -248,23 +284,20 @@ def subfolders(settings: Settings, where: str) -> list[str]:
     """Locations of the folders directly under `where` (none when it does not exist)."""
     selector = pafs.FileSelector(fs_path(where), allow_not_found=True)
     prefix = S3_SCHEME if is_s3(settings) else ""
-    return [
-        f"{prefix}{info.path}"
-        for info in filesystem(settings).get_file_info(selector)
-        if info.type == pafs.FileType.Directory
-    ]
+    with _lake_io(settings, "list", where):
+        infos = filesystem(settings).get_file_info(selector)
+    return [f"{prefix}{info.path}" for info in infos if info.type == pafs.FileType.Directory]
 
 
 def files_under(settings: Settings, where: str) -> list[tuple[str, int]]:
     """(path, size) of every file below `where`, recursively."""
     selector = pafs.FileSelector(fs_path(where), recursive=True, allow_not_found=True)
-    return [
-        (info.path, int(info.size or 0))
-        for info in filesystem(settings).get_file_info(selector)
-        if info.type == pafs.FileType.File
-    ]
+    with _lake_io(settings, "list", where):
+        infos = filesystem(settings).get_file_info(selector)
+    return [(info.path, int(info.size or 0)) for info in infos if info.type == pafs.FileType.File]
 
 
 def remove_tree(settings: Settings, where: str) -> None:
     """Remove everything under `where` (a local folder or an S3 prefix)."""
-    filesystem(settings).delete_dir(fs_path(where))
+    with _lake_io(settings, "remove", where):
+        filesystem(settings).delete_dir(fs_path(where))

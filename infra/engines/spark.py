@@ -73,6 +73,13 @@ def explain_error(exc: BaseException, settings: Settings | None = None) -> str:
             f"the Hive Metastore at {settings.metastore_uri} does not answer ({text[:160]}): "
             "run `lakepulse up` (or `lakepulse status` to see what is down)"
         )
+    if not storage.s3_reachable(settings):
+        endpoint = storage.s3_access(settings).endpoint
+        return (
+            f"the lake's S3 endpoint {endpoint} does not answer ({text[:160]}): run "
+            "`lakepulse up` (embedded S3) or fix LAKEPULSE_S3_ENDPOINT, then rerun "
+            "(Delta commits are atomic: nothing half-written is visible)"
+        )
     if "UNAVAILABLE" in text or "Connection refused" in text:
         return (
             f"Spark Connect at {settings.spark_remote} stopped answering: run `lakepulse up` "

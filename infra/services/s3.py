@@ -100,8 +100,8 @@ def bucket_ready(settings: Settings) -> None:
         try:
             if storage.exists(settings, target):
                 return
-        except OSError:
-            pass
+        except ServiceError:
+            pass  # not serving yet
         if time.monotonic() > deadline:
             raise ServiceError(
                 f"the S3 server on port {settings.ports.s3} does not serve bucket {target!r} "
