@@ -21,6 +21,15 @@ from infra.services.java import java_binary
 from infra.settings import Settings
 
 NAME = "metastore"
+S3A_FAIL_FAST = {
+    "fs.s3a.retry.limit": "1",
+    "fs.s3a.retry.interval": "500ms",
+    "fs.s3a.attempts.maximum": "1",
+    "fs.s3a.connection.establish.timeout": "5s",
+    "fs.s3a.connection.timeout": "30s",
+}
+"""HMS only checks and creates folders: when S3 is down it must answer with an error in
+seconds, not after S3A's default retries (minutes, during which Sail waits on the call)."""
 TEMPLATE = Path(__file__).resolve().parent.parent / "conf" / "hive-site.xml.tmpl"
 
 
@@ -37,7 +46,7 @@ def setup(settings: Settings) -> None:
         hadoop_s3.classpath()  # download (once per user) before the start is timed
     properties = "".join(
         f"  <property><name>{escape(name)}</name><value>{escape(value)}</value></property>\n"
-        for name, value in storage.hadoop_properties(settings).items()
+        for name, value in hadoop_properties(settings).items()
     )
     text = Template(TEMPLATE.read_text()).substitute(
         derby_dir=home(settings) / "metastore_db",
@@ -45,6 +54,12 @@ def setup(settings: Settings) -> None:
         extra_properties=properties,
     )
     (conf / "hive-site.xml").write_text(text)
+
+
+def hadoop_properties(settings: Settings) -> dict[str, str]:
+    """The lake's Hadoop properties (S3A for an S3 lake), failing fast when S3 is down."""
+    properties = storage.hadoop_properties(settings)
+    return {**properties, **S3A_FAIL_FAST} if properties else {}
 
 
 def argv(settings: Settings) -> list[str]:

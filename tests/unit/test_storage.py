@@ -129,3 +129,12 @@ def test_lake_files_are_listed_and_removed_through_one_interface(tmp_path):
     storage.remove_tree(settings, table)
     assert not storage.exists(settings, table)
     assert storage.subfolders(settings, storage.location(settings, "nothing")) == []
+
+
+def test_the_metastore_fails_fast_on_s3_and_needs_nothing_for_a_local_lake(tmp_path):
+    from infra.services import metastore
+
+    assert metastore.hadoop_properties(_settings(tmp_path)) == {}
+    properties = metastore.hadoop_properties(_settings(tmp_path, LAKEPULSE_LAKE_URI="s3://lake"))
+    assert properties["fs.s3.impl"] == "org.apache.hadoop.fs.s3a.S3AFileSystem"
+    assert properties["fs.s3a.attempts.maximum"] == "1"
