@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,8 +23,10 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_PROFILES_DIR = REPO_ROOT / "profiles"
 
 
-def dbt_env(settings: Settings, target: str = "local") -> dict[str, str]:
-    """The process environment plus what profiles/profiles.yml and dbt read."""
+def dbt_env(
+    settings: Settings, target: str = "local", extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The process environment plus what profiles/profiles.yml and dbt read (and `extra`)."""
     env = dict(os.environ)
     env.update(
         LAKEPULSE_LAKE=storage.root(settings),
@@ -34,8 +37,11 @@ def dbt_env(settings: Settings, target: str = "local") -> dict[str, str]:
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_LOG_PATH=str(settings.log_dir / "dbt"),
     )
+    if target == "trino":
+        env["LAKEPULSE_TRINO_PORT"] = str(settings.ports.trino)
     if settings.spark_remote_override and target == "spark":
         env["LAKEPULSE_SPARK_REMOTE"] = settings.spark_remote_override
+    env.update(extra or {})
     return env
 
 
@@ -51,11 +57,12 @@ def run_dbt(
     *,
     target: str = "local",
     capture: bool = False,
+    extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `dbt ARGS` in the project; returns the completed process (never raises on failure)."""
     return subprocess.run(
         [dbt_binary(), *args],
-        env=dbt_env(settings, target),
+        env=dbt_env(settings, target, extra_env),
         cwd=DBT_PROJECT_DIR,
         text=True,
         capture_output=capture,
@@ -87,7 +94,13 @@ def _selection_matched_nothing(started: datetime) -> list[str] | None:
     return [str(s) for s in selection]
 
 
-def run_dbt_command(args: list[str], settings: Settings, *, target: str = "local") -> list[Pruned]:
+def run_dbt_command(
+    args: list[str],
+    settings: Settings,
+    *,
+    target: str = "local",
+    extra_env: Mapping[str, str] | None = None,
+) -> list[Pruned]:
     """`lakepulse dbt ARGS`: run dbt with its output shown; raise when it did not do its job.
 
     DbtRunFailed when dbt exits non-zero; ConfigError when `--select` matched no node
@@ -99,7 +112,7 @@ def run_dbt_command(args: list[str], settings: Settings, *, target: str = "local
 
     command = next((a for a in args if not a.startswith("-")), "")
     started = datetime.now(UTC)
-    result = run_dbt(args, settings, target=target)
+    result = run_dbt(args, settings, target=target, extra_env=extra_env)
     if result.returncode != 0:
         raise DbtRunFailed(
             f"dbt {command or ' '.join(args)} failed (dbt exit code {result.returncode})",

@@ -97,6 +97,7 @@ class Ports(BaseModel):
     sail: Port = 50051
     prefect: Port = 4200
     s3: Port = 8333
+    trino: Port = 8080
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ ENV_VARS = (
     EnvVar("LAKEPULSE_SAIL_PORT", ("ports", "sail"), _PORT_FIX),
     EnvVar("LAKEPULSE_PREFECT_PORT", ("ports", "prefect"), _PORT_FIX),
     EnvVar("LAKEPULSE_S3_PORT", ("ports", "s3"), _PORT_FIX),
+    EnvVar("LAKEPULSE_TRINO_PORT", ("ports", "trino"), _PORT_FIX),
     EnvVar("LAKEPULSE_PG_DATABASE", ("pg_database",), "set it to a plain database name"),
     EnvVar("LAKEPULSE_PG_USER", ("pg_user",), "set it to a plain role name"),
     EnvVar("LAKEPULSE_PG_DSN", ("pg_dsn_override",), "set it to a postgresql:// URL"),
@@ -204,6 +206,10 @@ class Settings(BaseModel):
     @property
     def metastore_uri(self) -> str:
         return f"thrift://127.0.0.1:{self.ports.metastore}"
+
+    @property
+    def trino_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.trino}"
 
     @property
     def prefect_api_url(self) -> str:

@@ -77,3 +77,19 @@ def home_factory():
     for home in made:
         home.parent.chmod(0o755)
         shutil.rmtree(home.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def trino_env(stack_env_vars: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Trino on the session stack, started by the first test that needs it; stopped at the end.
+
+    Its first start on a machine installs the server into the per-user cache.
+    """
+    result = run_cli("up", "--only", "trino", env=stack_env_vars)
+    if result.returncode != 0:
+        run_cli("down", "--only", "trino", env=stack_env_vars)
+        pytest.fail(f"lakepulse up --only trino failed:\n{result.stdout}\n{result.stderr}")
+    try:
+        yield stack_env_vars
+    finally:
+        run_cli("down", "--only", "trino", env=stack_env_vars)

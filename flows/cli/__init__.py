@@ -11,7 +11,17 @@ from typing import Annotated
 
 import typer
 
-from flows.cli import dbt, ingest, maintain, pipeline, quality, source, stack
+from flows.cli import (
+    dbt,
+    ingest,
+    maintain,
+    pipeline,
+    quality,
+    query,
+    reconcile,
+    source,
+    stack,
+)
 from flows.cli.error_handler import DEBUG_ENV, ErrorHandlingGroup
 
 app = typer.Typer(
@@ -38,7 +48,16 @@ def options(
 
 
 # Order of `lakepulse --help`: the stack, the source, ingestion, dbt, flows, quality.
-for commands in (stack.app, source.app, ingest.reports_app, dbt.app, pipeline.app, maintain.app):
+for commands in (
+    stack.app,
+    source.app,
+    ingest.reports_app,
+    dbt.app,
+    reconcile.app,
+    query.app,
+    pipeline.app,
+    maintain.app,
+):
     app.add_typer(commands)
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(quality.app, name="quality")

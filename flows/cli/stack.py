@@ -17,7 +17,10 @@ OnlyOption = Annotated[
     list[str] | None,
     typer.Option(
         "--only",
-        help="Service to act on (repeatable): postgres, metastore, sail, prefect, deployments.",
+        help=(
+            "Service to act on (repeatable): postgres, metastore, sail, trino, prefect, "
+            "deployments (trino only when named)."
+        ),
     ),
 ]
 

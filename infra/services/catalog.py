@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 
 from infra import storage
 from infra.errors import ServiceError
-from infra.services import deployments, metastore, postgres, prefect_server, s3, sail, supervisor
+from infra.services import (
+    deployments,
+    metastore,
+    postgres,
+    prefect_server,
+    s3,
+    sail,
+    supervisor,
+    trino,
+)
 from infra.settings import PORT_ENV, Settings
 
 SettingsHook = Callable[[Settings], None]
@@ -100,6 +109,17 @@ SERVICES: tuple[Service, ...] = (
         setup=sail.setup,
         ready=sail.create_layer_databases,
         profiles=CORE,
+    ),
+    Service(
+        name="trino",
+        command=trino.command,
+        healthy=trino.healthy,
+        url=lambda s: s.trino_url,
+        port="trino",
+        depends_on=("postgres", "metastore"),
+        setup=trino.setup,
+        start_timeout=180.0,
+        profiles=frozenset({"trino"}),
     ),
     Service(
         name="prefect",

@@ -95,7 +95,8 @@ def up(
 ) -> UpResult:
     """Start the selected services (and what they need) and wait until healthy; idempotent.
 
-    Every port is checked before anything starts; the services start together and
+    Every port is checked and every service set up before anything starts (a missing
+    download or a wrong Java fails with nothing left running); the services start together and
     are then awaited in order, each one's `ready` hook running once it is healthy.
     """
     began = time.monotonic()
@@ -113,9 +114,10 @@ def up(
                 service.port_number(settings), service.name, service.port_env
             )
     started = [service for service in services if service.name not in already]
-    for service in started:
+    for service in started:  # every setup (installs, config, checks) before anything starts
         if service.setup:
             service.setup(settings)
+    for service in started:
         runs[service.name] = supervisor.start(
             service.name,
             service.command(settings),

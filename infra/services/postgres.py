@@ -200,3 +200,17 @@ def bootstrap(settings: Settings) -> None:
         ).fetchone()
         if not exists:
             conn.execute(f'create database "{settings.pg_database}"')
+        create_read_only_role(conn, READ_ONLY_ROLE)
+
+
+READ_ONLY_ROLE = "lakepulse_reader"
+"""The login role of readers such as Trino's `source` catalog: reads every table, writes none."""
+
+
+def create_read_only_role(conn: psycopg.Connection[tuple[object, ...]], role: str) -> None:
+    """A login role that reads every table (now and later) and whose sessions are read-only."""
+    if conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+        return
+    conn.execute(f'create role "{role}" login')
+    conn.execute(f'grant pg_read_all_data to "{role}"')
+    conn.execute(f'alter role "{role}" set default_transaction_read_only = on')

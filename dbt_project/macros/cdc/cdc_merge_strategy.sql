@@ -8,6 +8,11 @@
   (Delta connector) both support conditional `when matched` clauses.
 -#}
 {% macro get_incremental_cdc_merge_sql(arg_dict) -%}
+  {%- if target.type == 'trino' -%}
+    {#- dbt-trino's incremental materialization runs one statement: apply a truncate
+        in the increment first (Sail's materialization, macros/sail/, does it itself) -#}
+    {%- do run_query(cdc_truncate_sql(arg_dict['target_relation'], arg_dict['temp_relation'])) -%}
+  {%- endif -%}
   {{ return(cdc_merge_sql(arg_dict['target_relation'], arg_dict['temp_relation'],
                           arg_dict['unique_key'], arg_dict['dest_columns'])) }}
 {%- endmacro %}
