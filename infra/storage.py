@@ -262,11 +262,13 @@ def _lake_io(settings: Settings, what: str, where: str) -> Iterator[None]:
     except OSError as exc:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         if is_s3(settings):
+            endpoint = s3_access(settings).endpoint
+            cause = "it does not answer" if not s3_reachable(settings) else first
             raise ServiceError(
-                f"cannot {what} {where} on the lake's S3 endpoint "
-                f"{s3_access(settings).endpoint}: {first}",
+                f"cannot {what} {where} on the lake's S3 endpoint {endpoint}: {cause}",
                 hint="run `lakepulse up` (embedded S3) or fix LAKEPULSE_S3_ENDPOINT and the "
-                "AWS_* keys, then rerun",
+                "AWS_* keys, then rerun (Delta commits are atomic: nothing half-written is "
+                "visible)",
             ) from exc
         raise ServiceError(
             f"cannot {what} {where}: {first}", hint="check the lake folder and its permissions"
