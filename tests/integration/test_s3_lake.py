@@ -23,6 +23,8 @@ from infra import storage
 from infra.settings import Settings
 from tests.helpers import LAKEPULSE, new_home, run_cli, stack_env
 
+pytestmark = pytest.mark.stack
+
 BUCKET = "lake"
 PREFIX = "lakepulse"
 TRIGGER_TIMEOUT = 600.0
