@@ -4,7 +4,11 @@ dbt tables on Sail + Hive Metastore live at `<lake>/<layer>/<model>/<generation>
 (see dbt_project/macros/sail/create_table_as.sql): a full refresh or a column
 change creates a new generation and drops the old table, whose files stay
 (every table is EXTERNAL). This removes those orphaned generation folders,
-never the one a table's location names.
+never the one a table's location names. It also drops metastore entries of dbt tables
+that never got a Delta commit (`drop_uncommitted_tables`): the metastore registers a
+`create table ... as select` before its first commit, so a build interrupted in between
+(the lake's S3 stopped, Sail killed) leaves a table that cannot be read and that dbt
+would try to replace; dropping the entry loses no data and the next build creates it.
 """
 
 from __future__ import annotations
@@ -61,3 +65,22 @@ def prune_generations(spark: SparkSession, settings: Settings) -> list[Pruned]:
                     storage.remove_tree(settings, generation)
                     pruned.append(Pruned(generation, size))
     return pruned
+
+
+def has_commit(settings: Settings, location: str) -> bool:
+    """True when the Delta log under `location` holds at least one commit or checkpoint."""
+    return any(
+        name.endswith((".json", ".checkpoint.parquet"))
+        for name, _ in storage.files_under(settings, f"{location.rstrip('/')}/_delta_log")
+    )
+
+
+def drop_uncommitted_tables(spark: SparkSession, settings: Settings) -> list[str]:
+    """Drop dbt tables (Silver, Gold) the metastore lists but that have no Delta commit."""
+    dropped = []
+    for layer in DBT_LAYERS:
+        for name, location in table_locations(spark, layer).items():
+            if not has_commit(settings, location):
+                spark.sql(f"drop table if exists {layer}.{name}")
+                dropped.append(f"{layer}.{name}")
+    return dropped
