@@ -40,6 +40,7 @@ class Scenario:
     stopped_mid_run: bool = False
     tables_after_outage: dict[str, int] = field(default_factory=dict)
     unreadable_after_outage: dict[str, str] = field(default_factory=dict)
+    uncommitted_after_outage: list[str] = field(default_factory=list)
     rerun: subprocess.CompletedProcess[str] | None = None
 
 
@@ -74,6 +75,23 @@ def _read_every_table(settings: Settings) -> tuple[dict[str, int], dict[str, str
     return rows, errors
 
 
+def _uncommitted(settings: Settings) -> list[str]:
+    """Silver and Gold tables the metastore lists whose location has no Delta commit."""
+    from infra.engines.spark import new_session
+    from infra.lake_gc import DBT_LAYERS, has_commit, table_locations
+
+    spark = new_session(settings)
+    try:
+        return [
+            f"{layer}.{name}"
+            for layer in DBT_LAYERS
+            for name, location in table_locations(spark, layer).items()
+            if not has_commit(settings, location)
+        ]
+    finally:
+        spark.stop()
+
+
 def _run_with_outage(scenario: Scenario, logs: Path) -> None:
     """`lakepulse run`; stop the S3 server once the first Silver table is committed."""
     settings = scenario.settings
@@ -106,6 +124,7 @@ def scenario() -> Iterator[Scenario]:
         restarted = run_cli("up", "--only", "s3", env=env)
         assert restarted.returncode == 0, restarted.stdout + restarted.stderr
         scene.tables_after_outage, scene.unreadable_after_outage = _read_every_table(settings)
+        scene.uncommitted_after_outage = _uncommitted(settings)
         scene.rerun = run_cli("run", env=env)
         yield scene
     finally:
@@ -160,6 +179,10 @@ def test_rerun_completes_with_the_source_data(scenario: Scenario, s3_spark):
     rerun = scenario.rerun
     assert rerun is not None
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    # a table the outage left registered without a commit is dropped and rebuilt
+    for table in scenario.uncommitted_after_outage:
+        assert f"dropped {table}: registered but never committed" in rerun.stderr
+    assert _uncommitted(scenario.settings) == []
     assert_silver_matches_postgres(s3_spark, scenario.settings)
     assert_gold_matches_postgres(s3_spark, scenario.settings)
 
