@@ -108,12 +108,9 @@ def run_dbt_command(
     generations are removed; returns what was removed.
     """
     from infra.engines.spark import session
-    from infra.lake_gc import drop_uncommitted_tables, prune_generations
+    from infra.lake_gc import prune_generations
 
     command = next((a for a in args if not a.startswith("-")), "")
-    if target != "trino" and command in BUILD_COMMANDS:
-        for table in drop_uncommitted_tables(session(settings), settings):
-            print(f"dropped {table}: registered in the metastore but never committed")
     started = datetime.now(UTC)
     result = run_dbt(args, settings, target=target, extra_env=extra_env)
     if result.returncode != 0:

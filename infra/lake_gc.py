@@ -8,7 +8,8 @@ never the one a table's location names. It also drops metastore entries of dbt t
 that never got a Delta commit (`drop_uncommitted_tables`): the metastore registers a
 `create table ... as select` before its first commit, so a build interrupted in between
 (the lake's S3 stopped, Sail killed) leaves a table that cannot be read and that dbt
-would try to replace; dropping the entry loses no data and the next build creates it.
+would try to replace; dropping the entry loses no data, and the daily pipeline does it
+before each dbt build (flows/pipeline.py), which then creates the table.
 """
 
 from __future__ import annotations
