@@ -51,6 +51,8 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_files
 	$(BIN)/python -m benchmarks.bench_dbt
 	$(BIN)/python -m benchmarks.bench_pipeline
+	$(BIN)/python -m benchmarks.bench_spark_jvm
+	$(BIN)/python -m benchmarks.bench_engines
 
 check-trino: setup
 	$(BIN)/lakepulse check-trino

@@ -23,14 +23,29 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_PROFILES_DIR = REPO_ROOT / "profiles"
 
 
+def default_target(settings: Settings) -> str:
+    """The dbt target of the configured engine: `spark` for JVM Spark or a remote Spark
+    Connect endpoint (LAKEPULSE_SPARK_REMOTE), else `local` (Sail)."""
+    if settings.spark_remote_override or settings.engine == "spark":
+        return "spark"
+    return "local"
+
+
 def dbt_env(
-    settings: Settings, target: str = "local", extra: Mapping[str, str] | None = None
+    settings: Settings, target: str | None = None, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """The process environment plus what profiles/profiles.yml and dbt read (and `extra`)."""
+    """The process environment plus what profiles/profiles.yml and dbt read (and `extra`).
+
+    `target` defaults to the configured engine's (`default_target`). The `local` target
+    reaches Sail on its port, the `spark` target LAKEPULSE_SPARK_REMOTE or else the
+    stack's JVM Spark server.
+    """
+    target = target or default_target(settings)
     env = dict(os.environ)
     env.update(
         LAKEPULSE_LAKE=storage.root(settings),
         LAKEPULSE_SAIL_PORT=str(settings.ports.sail),
+        LAKEPULSE_SPARK_REMOTE=settings.spark_remote_override or settings.engine_remote("spark"),
         LAKEPULSE_DBT_TARGET=target,
         DBT_PROJECT_DIR=str(DBT_PROJECT_DIR),
         DBT_PROFILES_DIR=str(DBT_PROFILES_DIR),
@@ -39,8 +54,6 @@ def dbt_env(
     )
     if target == "trino":
         env["LAKEPULSE_TRINO_PORT"] = str(settings.ports.trino)
-    if settings.spark_remote_override and target == "spark":
-        env["LAKEPULSE_SPARK_REMOTE"] = settings.spark_remote_override
     env.update(extra or {})
     return env
 
@@ -55,7 +68,7 @@ def run_dbt(
     args: list[str],
     settings: Settings,
     *,
-    target: str = "local",
+    target: str | None = None,
     capture: bool = False,
     extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
@@ -98,7 +111,7 @@ def run_dbt_command(
     args: list[str],
     settings: Settings,
     *,
-    target: str = "local",
+    target: str | None = None,
     extra_env: Mapping[str, str] | None = None,
 ) -> list[Pruned]:
     """`lakepulse dbt ARGS`: run dbt with its output shown; raise when it did not do its job.

@@ -35,7 +35,8 @@ from pyspark.sql.types import (
     ShortType,
 )
 
-from infra.engines.spark import ensure_database
+from infra.engines.sail_locations import register_for_sail
+from infra.engines.spark import ensure_database, new_session
 from infra.errors import ConfigError
 from infra.settings import Settings
 
@@ -127,18 +128,40 @@ def parse_engines(value: str) -> tuple[str, str]:
 
 
 def build_gold(settings: Settings, engine: str, spark: SparkSession) -> str:
-    """Build Gold with `engine` into `gold_<engine>` (models and their dbt tests); its schema."""
+    """Build Gold with `engine` into `gold_<engine>` (models and their dbt tests); its schema.
+
+    Sail cannot open tables JVM Spark registered (`file:/` locations) nor its views, so
+    before Sail builds, Silver is handed over to it (`hand_over_to_sail`); after JVM Spark
+    built, its Gold is registered for Sail when Sail compares.
+    """
     from flows.dbt_runner import run_dbt_command
 
     schema = engine_schema(engine)
     ensure_database(spark, settings, schema)  # at an absolute lake location, for every engine
+    if engine == "sail":
+        hand_over_to_sail(settings)
     run_dbt_command(
         ["build", "--select", "marts"],
         settings,
         target=ENGINE_TARGETS[engine],
         extra_env={"LAKEPULSE_DBT_SCHEMA_SUFFIX": schema.removeprefix(REFERENCE_SCHEMA)},
     )
+    if engine == "spark" and settings.spark_remote == settings.engine_remote("sail"):
+        register_for_sail(spark, schema)
     return schema
+
+
+def hand_over_to_sail(settings: Settings) -> None:
+    """Silver as Sail can read it: tables JVM Spark registered registered again through
+    Sail (same files), and the views created again by dbt on Sail."""
+    from flows.dbt_runner import run_dbt_command
+
+    sail = new_session(settings, remote=settings.engine_remote("sail"))
+    try:
+        register_for_sail(sail, "silver")
+    finally:
+        sail.stop()
+    run_dbt_command(["run", "--select", "config.materialized:view"], settings, target="local")
 
 
 _INTEGRAL = (ByteType, ShortType, IntegerType, LongType)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -21,6 +21,9 @@ from infra.errors import ConfigError
 
 DEFAULT_HOME = ".lakepulse"
 LAYERS = ("bronze", "silver", "gold", "quality")
+ENGINES = ("sail", "spark")
+"""The embedded Spark Connect engines: Sail (default) and JVM Spark with Delta Lake."""
+Engine = Literal["sail", "spark"]
 
 
 def first_problem(exc: Exception) -> str:
@@ -78,6 +81,12 @@ def _endpoint(value: str | None) -> str | None:
     return value.rstrip("/") if value else value
 
 
+def _engine(value: str | None) -> str | None:
+    if value is not None and value not in ENGINES:
+        raise ValueError("is not an engine")
+    return value
+
+
 def _sql_name(value: str) -> str:
     if not value or '"' in value or "\0" in value:
         raise ValueError("is not a usable name")
@@ -97,6 +106,7 @@ class Ports(BaseModel):
     sail: Port = 50051
     prefect: Port = 4200
     s3: Port = 8333
+    spark: Port = 15002
     trino: Port = 8080
 
 
@@ -117,6 +127,8 @@ ENV_VARS = (
     EnvVar("LAKEPULSE_SAIL_PORT", ("ports", "sail"), _PORT_FIX),
     EnvVar("LAKEPULSE_PREFECT_PORT", ("ports", "prefect"), _PORT_FIX),
     EnvVar("LAKEPULSE_S3_PORT", ("ports", "s3"), _PORT_FIX),
+    EnvVar("LAKEPULSE_SPARK_PORT", ("ports", "spark"), _PORT_FIX),
+    EnvVar("LAKEPULSE_ENGINE", ("engine_choice",), f"set it to one of {', '.join(ENGINES)}"),
     EnvVar("LAKEPULSE_TRINO_PORT", ("ports", "trino"), _PORT_FIX),
     EnvVar("LAKEPULSE_PG_DATABASE", ("pg_database",), "set it to a plain database name"),
     EnvVar("LAKEPULSE_PG_USER", ("pg_user",), "set it to a plain role name"),
@@ -144,6 +156,7 @@ class Settings(BaseModel):
     spark_remote_override: Annotated[str | None, AfterValidator(_spark_remote)] = None
     lake_uri_override: Annotated[str | None, AfterValidator(_lake_uri)] = None
     s3_endpoint_override: Annotated[str | None, AfterValidator(_endpoint)] = None
+    engine_choice: Annotated[Engine | None, BeforeValidator(_engine)] = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -198,10 +211,29 @@ class Settings(BaseModel):
     def log_file(self, service: str) -> Path:
         return self.log_dir / f"{service}.log"
 
-    # --- endpoints ------------------------------------------------------------------
+    # --- engine and endpoints ---------------------------------------------------------
+    @property
+    def engine(self) -> Engine:
+        """The embedded engine Spark work goes to: LAKEPULSE_ENGINE, else the one running.
+
+        Without LAKEPULSE_ENGINE, a state directory whose stack runs JVM Spark and not
+        Sail (`lakepulse up --engine spark`) uses JVM Spark; anything else uses Sail.
+        """
+        if self.engine_choice is not None:
+            return self.engine_choice
+        if self.pid_file("spark").exists() and not self.pid_file("sail").exists():
+            return "spark"
+        return "sail"
+
+    def engine_remote(self, engine: Engine) -> str:
+        """The Spark Connect URL of one embedded engine on this machine."""
+        port = self.ports.spark if engine == "spark" else self.ports.sail
+        return f"sc://127.0.0.1:{port}"
+
     @property
     def spark_remote(self) -> str:
-        return self.spark_remote_override or f"sc://127.0.0.1:{self.ports.sail}"
+        """Where Spark work goes: LAKEPULSE_SPARK_REMOTE, else the engine's embedded server."""
+        return self.spark_remote_override or self.engine_remote(self.engine)
 
     @property
     def metastore_uri(self) -> str:

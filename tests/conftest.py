@@ -50,6 +50,29 @@ def stack_env_vars() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
+def jvm_stack_env() -> Iterator[dict[str, str]]:
+    """A second stack for JVM Spark: Postgres, the metastore, the JVM Spark Connect server
+    and Sail (to compare with), on free ports in its own home; LAKEPULSE_ENGINE=spark.
+
+    Its variables go to the CLI (`run_cli(env=...)`), not into this process's environment,
+    so it runs beside the main session stack.
+    """
+    home = new_home("jvm")
+    env = stack_env(home) | {"LAKEPULSE_ENGINE": "spark"}
+    services = ("postgres", "metastore", "spark", "sail")
+    result = run_cli("up", *(arg for name in services for arg in ("--only", name)), env=env)
+    if result.returncode != 0:
+        run_cli("down", env=env)
+        pytest.fail(f"lakepulse up (JVM Spark) failed:\n{result.stdout}\n{result.stderr}")
+    try:
+        yield env
+    finally:
+        run_cli("down", env=env)
+        if not os.environ.get("LAKEPULSE_KEEP_TEST_HOME"):
+            shutil.rmtree(home.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def settings(stack_env_vars: dict[str, str]) -> Settings:
     return Settings.from_env()
 

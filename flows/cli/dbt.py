@@ -16,7 +16,13 @@ app = typer.Typer()
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def dbt(
     ctx: typer.Context,
-    target: Annotated[str, typer.Option(help="dbt target: local, spark or trino.")] = "local",
+    target: Annotated[
+        str | None,
+        typer.Option(
+            help="dbt target: local (Sail), spark (JVM Spark or LAKEPULSE_SPARK_REMOTE) or "
+            "trino; default: the configured engine's."
+        ),
+    ] = None,
 ) -> None:
     """Run dbt in dbt_project/ with the profile's environment set, e.g. `lakepulse dbt build`."""
     from flows.dbt_runner import run_dbt_command

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
 from flows.cli.output import console, table
-from infra.errors import ServiceError
+from infra.errors import ConfigError, ServiceError
 from infra.services import manager
-from infra.settings import Settings
+from infra.settings import ENGINES, Settings
 
 app = typer.Typer()
 
@@ -18,19 +19,33 @@ OnlyOption = Annotated[
     typer.Option(
         "--only",
         help=(
-            "Service to act on (repeatable): postgres, metastore, sail, trino, prefect, "
+            "Service to act on (repeatable): postgres, metastore, sail, spark, trino, prefect, "
             "deployments (trino only when named)."
         ),
+    ),
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Spark Connect engine to start: sail (default) or spark (JVM Spark with Delta "
+        "Lake); later commands use the running one (or LAKEPULSE_ENGINE).",
     ),
 ]
 
 
 @app.command()
-def up(only: OnlyOption = None) -> None:
+def up(only: OnlyOption = None, engine: EngineOption = None) -> None:
     """Start the embedded stack (idempotent) and wait until it is healthy."""
     settings = Settings.from_env()
+    if engine is not None:
+        if engine not in ENGINES:
+            raise ConfigError(
+                f"--engine {engine!r} is not an engine", hint=f"choose from {', '.join(ENGINES)}"
+            )
+        settings = Settings.from_env({**os.environ, "LAKEPULSE_ENGINE": engine})
     with console.status("starting services…"):
-        result = manager.up(settings, only)
+        result = manager.up(settings, only, engine=settings.engine)
     for name in result.already_running:
         console.print(f"[yellow]•[/] {name} already running")
     for name in result.started:

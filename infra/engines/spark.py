@@ -85,13 +85,16 @@ def explain_error(exc: BaseException, settings: Settings | None = None) -> str:
             f"Spark Connect at {settings.spark_remote} stopped answering: run `lakepulse up` "
             "and rerun (nothing unconfirmed was acknowledged)"
         )
-    return f"Spark request failed: {text[:300]} (see {settings.log_dir / 'sail.log'})"
+    return f"Spark request failed: {text[:300]} (see {settings.log_file(settings.engine)})"
 
 
-def new_session(settings: Settings | None = None) -> SparkSession:
-    """A fresh, independent Spark Connect session (not the process default)."""
+def new_session(settings: Settings | None = None, *, remote: str | None = None) -> SparkSession:
+    """A fresh, independent Spark Connect session (not the process default).
+
+    `remote`: another endpoint than the configured one (e.g. one engine of the stack).
+    """
     settings = settings or Settings.from_env()
-    spark = SparkSession.builder.remote(settings.spark_remote).create()
+    spark = SparkSession.builder.remote(remote or settings.spark_remote).create()
     _OPENED.append(spark)
     return spark
 

@@ -20,10 +20,11 @@ from infra.services import (
     prefect_server,
     s3,
     sail,
+    spark_jvm,
     supervisor,
     trino,
 )
-from infra.settings import PORT_ENV, Settings
+from infra.settings import PORT_ENV, Engine, Settings
 
 SettingsHook = Callable[[Settings], None]
 DEFAULT_PROFILE = "default"
@@ -37,7 +38,8 @@ class Service:
     `settings.ports` it listens on (None: no port; the variable that sets it is
     named when the port is taken); setup: runs before each start (initdb, config
     files); ready: runs once it is healthy (bootstrap); profiles: the `up`
-    profiles that include it.
+    profiles that include it; engine: set for a Spark Connect engine, which a profile
+    includes only when it is the chosen engine (`lakepulse up --engine`).
     """
 
     name: str
@@ -51,6 +53,7 @@ class Service:
     start_timeout: float = 60.0
     stop: supervisor.StopPolicy = supervisor.StopPolicy()
     profiles: frozenset[str] = field(default_factory=lambda: frozenset({DEFAULT_PROFILE}))
+    engine: Engine | None = None
     enabled: Callable[[Settings], bool] = lambda _settings: True
 
     def port_number(self, settings: Settings) -> int:
@@ -109,6 +112,20 @@ SERVICES: tuple[Service, ...] = (
         setup=sail.setup,
         ready=sail.create_layer_databases,
         profiles=CORE,
+        engine="sail",
+    ),
+    Service(
+        name="spark",
+        command=spark_jvm.command,
+        healthy=spark_jvm.healthy,
+        url=lambda s: s.engine_remote("spark"),
+        port="spark",
+        depends_on=("metastore",),
+        setup=spark_jvm.setup,
+        ready=spark_jvm.create_layer_databases,
+        start_timeout=120.0,
+        profiles=CORE,
+        engine="spark",
     ),
     Service(
         name="trino",
@@ -158,13 +175,14 @@ def get(name: str) -> Service:
 def select(
     only: Iterable[str] | None = None,
     profile: str = DEFAULT_PROFILE,
+    engine: Engine = "sail",
     settings: Settings | None = None,
 ) -> list[Service]:
-    """The services to start, in start order: `only` (else the profile's) and what they need
-    (only those `settings` enables, when given)."""
+    """The services to start, in start order: `only` (else the profile's, with `engine` as
+    its Spark Connect engine) and what they need (only those `settings` enables, when given)."""
     wanted = {get(name).name for name in only} if only else None
     if wanted is None:
-        wanted = {s.name for s in SERVICES if profile in s.profiles}
+        wanted = {s.name for s in SERVICES if profile in s.profiles and s.engine in (None, engine)}
         if not wanted:
             raise ServiceError(f"unknown profile {profile!r}: no service belongs to it")
     pending = list(wanted)

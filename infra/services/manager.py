@@ -13,7 +13,7 @@ from infra import storage
 from infra.errors import ServiceError
 from infra.services import catalog, supervisor
 from infra.services.catalog import DEFAULT_PROFILE, Service
-from infra.settings import Settings
+from infra.settings import Engine, Settings
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class UpResult:
 def select(
     only: Iterable[str] | None,
     profile: str = DEFAULT_PROFILE,
+    engine: Engine = "sail",
     settings: Settings | None = None,
 ) -> list[str]:
     """Names of the services `up` would start, in order; ServiceError for an unknown name.
@@ -43,7 +44,7 @@ def select(
     Only services the settings (default: from the environment) enable are named.
     """
     settings = settings or Settings.from_env()
-    return [service.name for service in catalog.select(only, profile, settings)]
+    return [service.name for service in catalog.select(only, profile, engine, settings)]
 
 
 def check_state_dir(settings: Settings) -> None:
@@ -91,16 +92,21 @@ def status(settings: Settings) -> list[ServiceStatus]:
 
 
 def up(
-    settings: Settings, only: Iterable[str] | None = None, profile: str = DEFAULT_PROFILE
+    settings: Settings,
+    only: Iterable[str] | None = None,
+    profile: str = DEFAULT_PROFILE,
+    engine: Engine | None = None,
 ) -> UpResult:
     """Start the selected services (and what they need) and wait until healthy; idempotent.
 
-    Every port is checked and every service set up before anything starts (a missing
-    download or a wrong Java fails with nothing left running); the services start together and
-    are then awaited in order, each one's `ready` hook running once it is healthy.
+    `engine` (default: the settings' engine) is the Spark Connect server a profile brings:
+    Sail or JVM Spark. Every port is checked and every service set up before anything
+    starts (a missing download or a wrong Java fails with nothing left running); the
+    services start together and are then awaited in order, each one's `ready` hook running
+    once it is healthy.
     """
     began = time.monotonic()
-    services = catalog.select(only, profile, settings)
+    services = catalog.select(only, profile, engine or settings.engine, settings)
     check_state_dir(settings)
     runs: dict[str, supervisor.Started] = {}
     already: list[str] = []

@@ -5,17 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 from infra import storage
-from infra.engines import spark
 from infra.errors import ServiceError
-from infra.services import supervisor
+from infra.services import engine_catalog, supervisor
 from infra.settings import Settings
 
 NAME = "sail"
-CATALOG_TIMEOUT = 60.0
 
 
 def workdir(settings: Settings) -> Path:
@@ -67,21 +64,4 @@ def healthy(settings: Settings) -> bool:
 
 
 def create_layer_databases(settings: Settings) -> None:
-    """Create the layer databases in the metastore at absolute lake locations.
-
-    Sail listens before its catalog answers: retry for CATALOG_TIMEOUT seconds.
-    """
-    deadline = time.monotonic() + CATALOG_TIMEOUT
-    while True:
-        try:
-            session = spark.new_session(settings)
-            spark.ensure_layers(session, settings)
-            session.stop()
-            return
-        except Exception as exc:  # grpc and catalog errors come in several types
-            if time.monotonic() > deadline:
-                raise ServiceError(
-                    f"Sail answers but the catalog is not usable ({type(exc).__name__}): "
-                    f"see {settings.log_file('metastore')} and {settings.log_file(NAME)}"
-                ) from exc
-            time.sleep(1)
+    engine_catalog.create_layer_databases(settings, "sail", log=settings.log_file(NAME))

@@ -118,7 +118,7 @@ def _fake_dbt(monkeypatch, tmp_path, returncode: int, results: list[dict] | None
 
     monkeypatch.setattr(dbt_runner, "DBT_PROJECT_DIR", tmp_path)
 
-    def run_dbt(args, settings, *, target="local", capture=False, extra_env=None):
+    def run_dbt(args, settings, *, target=None, capture=False, extra_env=None):
         if results is not None:
             (tmp_path / "target").mkdir(exist_ok=True)
             started = datetime.now(UTC).isoformat().replace("+00:00", "Z")

@@ -41,8 +41,8 @@ def test_unknown_service_or_profile_is_one_line_with_the_choices():
     with pytest.raises(ServiceError) as caught:
         manager.select(["kafka"])
     assert caught.value.line() == (
-        "unknown service 'kafka': choose from s3, postgres, metastore, sail, trino, prefect, "
-        "deployments"
+        "unknown service 'kafka': choose from s3, postgres, metastore, sail, spark, trino, "
+        "prefect, deployments"
     )
     with pytest.raises(ServiceError, match="unknown profile 'nope'"):
         manager.select(None, profile="nope")

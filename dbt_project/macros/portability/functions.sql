@@ -5,9 +5,11 @@
 -#}
 
 {#-
-  64-bit surrogate key from natural-key columns (nulls and separators made
-  explicit). Both engines have xxhash64, but Spark hashes values and returns
-  a bigint while Trino hashes varbinary and returns varbinary.
+  Surrogate key from natural-key columns (nulls and separators made
+  explicit): the first 60 bits of the MD5 of the key text, a positive bigint.
+  Every engine computes the same value (Spark's xxhash64 is seeded with 42,
+  Trino's with 0, so xxhash64 keys differed between engines), so Gold built by
+  Sail and by Trino joins and reconciles key for key.
 -#}
 {% macro surrogate_key(columns) -%}
     {{ return(adapter.dispatch('surrogate_key')(columns)) }}
@@ -22,11 +24,30 @@
 {%- endmacro %}
 
 {% macro default__surrogate_key(columns) -%}
-    from_big_endian_64(xxhash64(to_utf8({{ surrogate_key_input(columns) }})))
+    from_base(substr(to_hex(md5(to_utf8({{ surrogate_key_input(columns) }}))), 1, 15), 16)
 {%- endmacro %}
 
 {% macro spark__surrogate_key(columns) -%}
-    xxhash64({{ surrogate_key_input(columns) }})
+    cast(conv(substr(md5({{ surrogate_key_input(columns) }}), 1, 15), 16, 10) as bigint)
+{%- endmacro %}
+
+
+{#-
+  A timestamp as text to the millisecond, the same on every engine (a plain
+  cast differs: Spark drops zero fractions, Trino prints its precision), for
+  keys built from timestamps. Milliseconds: Trino's Delta connector reads
+  timestamps at millisecond precision.
+-#}
+{% macro timestamp_key_text(timestamp_expression) -%}
+    {{ return(adapter.dispatch('timestamp_key_text')(timestamp_expression)) }}
+{%- endmacro %}
+
+{% macro default__timestamp_key_text(timestamp_expression) -%}
+    format_datetime({{ timestamp_expression }}, 'yyyy-MM-dd HH:mm:ss.SSS')
+{%- endmacro %}
+
+{% macro spark__timestamp_key_text(timestamp_expression) -%}
+    date_format({{ timestamp_expression }}, 'yyyy-MM-dd HH:mm:ss.SSS')
 {%- endmacro %}
 
 

@@ -62,15 +62,17 @@
 
 {#- Surrogate key of one version: the natural key and when the version became current. -#}
 {% macro scd2_key(versions_cte, key_column) -%}
-    {{ surrogate_key([versions_cte ~ '.' ~ key_column, versions_cte ~ '.dbt_valid_from']) }}
+    {{ surrogate_key([versions_cte ~ '.' ~ key_column,
+                      timestamp_key_text(versions_cte ~ '.dbt_valid_from')]) }}
 {%- endmacro %}
 
 
 {#- The version columns every history dimension ends with, from `scd2_versions` rows. -#}
 {% macro scd2_columns(versions_cte) -%}
     {{ versions_cte }}.version_number,
-        {{ versions_cte }}.dbt_valid_from as valid_from,
-        {{ versions_cte }}.dbt_valid_to as valid_to,
+        {#- to the millisecond: what Trino's Delta connector reads, so engines agree -#}
+        date_trunc('millisecond', {{ versions_cte }}.dbt_valid_from) as valid_from,
+        date_trunc('millisecond', {{ versions_cte }}.dbt_valid_to) as valid_to,
         {{ versions_cte }}.effective_from,
         {{ versions_cte }}.effective_to,
         {{ versions_cte }}.dbt_valid_to is null as is_current

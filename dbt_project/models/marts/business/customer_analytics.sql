@@ -60,12 +60,15 @@ scored as (
         per_customer.*,
         {{ dbt.datediff('per_customer.last_order_date', 'as_of.as_of_date', 'day') }}
             as recency_days,
+        -- ties broken by the customer: the same buckets on every engine
         ntile({{ var('rfm_buckets') }})
-            over (order by per_customer.last_order_date)
+            over (order by per_customer.last_order_date, per_customer.master_customer_id)
             as recency_score,
-        ntile({{ var('rfm_buckets') }}) over (order by per_customer.order_count) as frequency_score,
         ntile({{ var('rfm_buckets') }})
-            over (order by per_customer.lifetime_value)
+            over (order by per_customer.order_count, per_customer.master_customer_id)
+            as frequency_score,
+        ntile({{ var('rfm_buckets') }})
+            over (order by per_customer.lifetime_value, per_customer.master_customer_id)
             as monetary_score
     from per_customer
     cross join as_of
