@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from expectations.spec import ROW_COUNT_TOLERANCE, Check, ExpectationSpec, Suite, load_suite
-from infra.errors import ConfigError
+from infra import storage
+from infra.errors import ConfigError, ServiceError
 from infra.settings import Settings
 
 if TYPE_CHECKING:
@@ -281,6 +282,17 @@ def _record(spark: SparkSession, settings: Settings, decision: GateDecision) -> 
     )
 
 
+def _lake_answers(settings: Settings, layer: str) -> None:
+    """Stop the gate at once when the lake's S3 is gone: every remaining expectation would
+    wait out the object store's retries only to record an error."""
+    if not storage.s3_reachable(settings):
+        raise ServiceError(
+            f"the {layer} gate stopped: the lake's S3 endpoint "
+            f"{storage.s3_access(settings).endpoint} does not answer",
+            hint="run `lakepulse up` (embedded S3) or fix LAKEPULSE_S3_ENDPOINT, then rerun",
+        )
+
+
 def run_gate(
     settings: Settings, layer: str, table: str | None = None, suite: Suite | None = None
 ) -> GateDecision:
@@ -307,9 +319,11 @@ def run_gate(
         layer=layer, run_id=f"{layer}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", checked_at=now
     )
     for check in checks:
+        _lake_answers(settings, layer)
         if check.optional and not table_exists(spark, check.layer, check.table or ""):
             continue  # nothing landed in this dataset yet
         decision.outcomes.extend(_validate_check(context, spark, check, decision.run_id))
+    _lake_answers(settings, layer)
     _record(spark, settings, decision)
     context.build_data_docs()
     decision.docs_index = docs_index(settings)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from infra import storage
 from infra.errors import ConfigError, DbtRunFailed
 from infra.settings import Settings
 
@@ -42,7 +43,7 @@ def dbt_env(
     target = target or default_target(settings)
     env = dict(os.environ)
     env.update(
-        LAKEPULSE_LAKE=str(settings.lake_dir),
+        LAKEPULSE_LAKE=storage.root(settings),
         LAKEPULSE_SAIL_PORT=str(settings.ports.sail),
         LAKEPULSE_SPARK_REMOTE=settings.spark_remote_override or settings.engine_remote("spark"),
         LAKEPULSE_DBT_TARGET=target,

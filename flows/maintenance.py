@@ -21,6 +21,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from infra import storage
 from infra.errors import ConfigError, MaintenanceFailed
 from infra.settings import Settings, first_problem
 
@@ -64,11 +65,16 @@ class TableResult:
     error: str | None = None
 
 
-def _disk_files(path: Path) -> int:
-    return sum(1 for p in path.rglob("*.parquet") if "_delta_log" not in p.parts)
+def _disk_files(settings: Settings, path: str) -> int:
+    return sum(
+        1
+        for file, _ in storage.files_under(settings, path)
+        if file.endswith(".parquet") and "/_delta_log/" not in file
+    )
 
 
 def maintain_path(
+    settings: Settings,
     table: str,
     path: str,
     zorder: list[str],
@@ -80,11 +86,12 @@ def maintain_path(
     from deltalake import DeltaTable
 
     result = TableResult(table=table, path=path, zorder=list(zorder))
+    options = storage.delta_storage_options(settings)
     try:
-        dt = DeltaTable(path)
+        dt = DeltaTable(path, storage_options=options)
         result.version_before = dt.version()
         result.active_files_before = len(dt.file_uris())
-        result.disk_files_before = _disk_files(Path(path))
+        result.disk_files_before = _disk_files(settings, path)
         if dry_run:
             result.vacuumed = len(
                 dt.vacuum(
@@ -100,7 +107,7 @@ def maintain_path(
             )
             result.compacted_removed = int(metrics.get("numFilesRemoved", 0))
             result.compacted_added = int(metrics.get("numFilesAdded", 0))
-            dt = DeltaTable(path)
+            dt = DeltaTable(path, storage_options=options)
             dt.create_checkpoint()
             result.checkpoint = True
             # files a version younger than the window needs are kept: time travel holds
@@ -109,16 +116,16 @@ def maintain_path(
                     retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False
                 )
             )
-            dt = DeltaTable(path)
+            dt = DeltaTable(path, storage_options=options)
         result.version_after = dt.version()
         result.active_files_after = len(dt.file_uris())
-        result.disk_files_after = _disk_files(Path(path))
+        result.disk_files_after = _disk_files(settings, path)
     except Exception as exc:  # one broken table must not stop the others
         result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     return result
 
 
-def live_tables(settings: Settings, layers: list[str]) -> dict[str, Path]:
+def live_tables(settings: Settings, layers: list[str]) -> dict[str, str]:
     """`layer.table` -> location of every Delta table the metastore knows (views skipped)."""
     from infra.engines.spark import session
     from infra.lake_gc import table_locations
@@ -127,7 +134,7 @@ def live_tables(settings: Settings, layers: list[str]) -> dict[str, Path]:
     tables = {}
     for layer in layers:
         for name, location in table_locations(spark, layer).items():
-            if (location / "_delta_log").is_dir():
+            if storage.exists(settings, f"{location}/_delta_log"):
                 tables[f"{layer}.{name}"] = location
     return tables
 
@@ -150,8 +157,9 @@ def maintain(
         futures = [
             pool.submit(
                 maintain_path,
+                settings,
                 table,
-                str(path),
+                path,
                 config.zorder.get(table, []),
                 config.target_file_mb,
                 config.time_travel_hours,

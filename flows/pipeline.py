@@ -182,9 +182,11 @@ def build_layer(
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
     from infra.engines.spark import session
-    from infra.lake_gc import prune_generations
+    from infra.lake_gc import drop_uncommitted_tables, prune_generations
 
-    os.environ.update(dbt_env(settings))
+    for table in drop_uncommitted_tables(session(settings), settings):
+        get_run_logger().warning("dropped %s: registered but never committed", table)
+        os.environ.update(dbt_env(settings))
     runner = PrefectDbtRunner(
         settings=PrefectDbtSettings(
             project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR.parent / "profiles"

@@ -9,6 +9,7 @@ one-line `ConfigError` naming the variable and the fix.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,31 @@ def _spark_remote(value: str | None) -> str | None:
     return value
 
 
+def _lake_uri(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value.startswith("s3://"):
+        bucket, _, prefix = value.removeprefix("s3://").partition("/")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+            raise ValueError("does not name a valid S3 bucket")
+        prefix = prefix.strip("/")
+        if "'" in prefix or "//" in prefix:
+            raise ValueError("has an unusable prefix")
+        return f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
+    if "://" in value and not value.startswith("file://"):
+        raise ValueError("is neither s3:// nor a local path")
+    path = Path(value.removeprefix("file://")).expanduser()
+    if not path.is_absolute() or "'" in str(path):
+        raise ValueError("is not an absolute path")
+    return f"file://{path.resolve()}"
+
+
+def _endpoint(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"https?://[^/\s]+/?", value):
+        raise ValueError("is not an http(s)://host[:port] URL")
+    return value.rstrip("/") if value else value
+
+
 def _engine(value: str | None) -> str | None:
     if value is not None and value not in ENGINES:
         raise ValueError("is not an engine")
@@ -79,6 +105,7 @@ class Ports(BaseModel):
     metastore: Port = 9083
     sail: Port = 50051
     prefect: Port = 4200
+    s3: Port = 8333
     spark: Port = 15002
     trino: Port = 8080
 
@@ -99,6 +126,7 @@ ENV_VARS = (
     EnvVar("LAKEPULSE_HMS_PORT", ("ports", "metastore"), _PORT_FIX),
     EnvVar("LAKEPULSE_SAIL_PORT", ("ports", "sail"), _PORT_FIX),
     EnvVar("LAKEPULSE_PREFECT_PORT", ("ports", "prefect"), _PORT_FIX),
+    EnvVar("LAKEPULSE_S3_PORT", ("ports", "s3"), _PORT_FIX),
     EnvVar("LAKEPULSE_SPARK_PORT", ("ports", "spark"), _PORT_FIX),
     EnvVar("LAKEPULSE_ENGINE", ("engine_choice",), f"set it to one of {', '.join(ENGINES)}"),
     EnvVar("LAKEPULSE_TRINO_PORT", ("ports", "trino"), _PORT_FIX),
@@ -107,6 +135,8 @@ ENV_VARS = (
     EnvVar("LAKEPULSE_PG_DSN", ("pg_dsn_override",), "set it to a postgresql:// URL"),
     EnvVar("LAKEPULSE_PG_BINDIR", ("pg_bindir",), "set it to the folder holding initdb"),
     EnvVar("LAKEPULSE_SPARK_REMOTE", ("spark_remote_override",), "set it to sc://host:port"),
+    EnvVar("LAKEPULSE_LAKE_URI", ("lake_uri_override",), "set it to s3://bucket/prefix or a path"),
+    EnvVar("LAKEPULSE_S3_ENDPOINT", ("s3_endpoint_override",), "set it to an http(s):// URL"),
 )
 PORT_ENV = {var.field[1]: var.name for var in ENV_VARS if var.field[0] == "ports"}
 """Service port field -> the variable that sets it (named in port-in-use errors)."""
@@ -124,6 +154,8 @@ class Settings(BaseModel):
     pg_dsn_override: str | None = None
     pg_bindir: Path | None = None
     spark_remote_override: Annotated[str | None, AfterValidator(_spark_remote)] = None
+    lake_uri_override: Annotated[str | None, AfterValidator(_lake_uri)] = None
+    s3_endpoint_override: Annotated[str | None, AfterValidator(_endpoint)] = None
     engine_choice: Annotated[Engine | None, BeforeValidator(_engine)] = None
 
     @classmethod
@@ -158,7 +190,16 @@ class Settings(BaseModel):
         return self.home / "data"
 
     @property
+    def lake_uri(self) -> str:
+        """`s3://bucket/prefix` or `file:///abs/path`; infra.storage turns it into locations."""
+        return self.lake_uri_override or f"file://{self.home / 'lake'}"
+
+    @property
     def lake_dir(self) -> Path:
+        """The local lake folder (`<home>/lake` unless LAKEPULSE_LAKE_URI names another);
+        for an S3 lake only local scratch: use infra.storage for locations."""
+        if self.lake_uri_override and self.lake_uri_override.startswith("file://"):
+            return Path(self.lake_uri_override.removeprefix("file://"))
         return self.home / "lake"
 
     def layer_dir(self, layer: str) -> Path:

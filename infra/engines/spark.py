@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
-from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
+from infra import storage
 from infra.errors import ConfigError, EngineUnavailable
 from infra.settings import LAYERS, Settings
 
@@ -73,6 +73,13 @@ def explain_error(exc: BaseException, settings: Settings | None = None) -> str:
             f"the Hive Metastore at {settings.metastore_uri} does not answer ({text[:160]}): "
             "run `lakepulse up` (or `lakepulse status` to see what is down)"
         )
+    if not storage.s3_reachable(settings):
+        endpoint = storage.s3_access(settings).endpoint
+        return (
+            f"the lake's S3 endpoint {endpoint} does not answer ({text[:160]}): run "
+            "`lakepulse up` (embedded S3) or fix LAKEPULSE_S3_ENDPOINT, then rerun "
+            "(Delta commits are atomic: nothing half-written is visible)"
+        )
     if "UNAVAILABLE" in text or "Connection refused" in text:
         return (
             f"Spark Connect at {settings.spark_remote} stopped answering: run `lakepulse up` "
@@ -113,14 +120,14 @@ def _check_ident(name: str) -> str:
     return name
 
 
-def table_location(settings: Settings, database: str, table: str) -> Path:
-    """The absolute lake path of a table: <lake>/<database>/<table>."""
-    return settings.lake_dir / _check_ident(database) / _check_ident(table)
+def table_location(settings: Settings, database: str, table: str) -> str:
+    """The absolute lake location of a table: <lake>/<database>/<table> (a path or s3:// URI)."""
+    return storage.location(settings, _check_ident(database), _check_ident(table))
 
 
 def ensure_database(spark: SparkSession, settings: Settings, database: str) -> None:
-    location = settings.lake_dir / _check_ident(database)
-    location.mkdir(parents=True, exist_ok=True)
+    storage.ensure_dir(settings, _check_ident(database))
+    location = storage.location(settings, database)
     spark.sql(f"create database if not exists {database} location '{location}'")
 
 
@@ -149,7 +156,7 @@ def append_delta(
     which Sail would apply to the whole table). Returns the qualified table name.
     """
     location = table_location(settings, database, table)
-    writer = df.write.format("delta").mode("append").option("path", str(location))
+    writer = df.write.format("delta").mode("append").option("path", location)
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     if merge_schema:

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from infra import storage
 from infra.errors import ServiceError
 from infra.services import (
     deployments,
     metastore,
     postgres,
     prefect_server,
+    s3,
     sail,
     spark_jvm,
     supervisor,
@@ -52,6 +54,7 @@ class Service:
     stop: supervisor.StopPolicy = supervisor.StopPolicy()
     profiles: frozenset[str] = field(default_factory=lambda: frozenset({DEFAULT_PROFILE}))
     engine: Engine | None = None
+    enabled: Callable[[Settings], bool] = lambda _settings: True
 
     def port_number(self, settings: Settings) -> int:
         """Its port (0 when it listens on none)."""
@@ -66,6 +69,17 @@ CORE = frozenset({DEFAULT_PROFILE, "core"})
 """`core`: the services the data path needs, without the schedule server."""
 
 SERVICES: tuple[Service, ...] = (
+    Service(
+        name="s3",
+        command=s3.command,
+        healthy=s3.healthy,
+        url=lambda s: f"http://127.0.0.1:{s.ports.s3}",
+        port="s3",
+        setup=s3.setup,
+        ready=s3.bucket_ready,
+        profiles=CORE,
+        enabled=storage.embedded_s3,
+    ),
     Service(
         name="postgres",
         command=postgres.command,
@@ -83,6 +97,7 @@ SERVICES: tuple[Service, ...] = (
         healthy=metastore.healthy,
         url=lambda s: s.metastore_uri,
         port="metastore",
+        depends_on=("s3",),
         setup=metastore.setup,
         start_timeout=120.0,
         profiles=CORE,
@@ -158,10 +173,13 @@ def get(name: str) -> Service:
 
 
 def select(
-    only: Iterable[str] | None = None, profile: str = DEFAULT_PROFILE, engine: Engine = "sail"
+    only: Iterable[str] | None = None,
+    profile: str = DEFAULT_PROFILE,
+    engine: Engine = "sail",
+    settings: Settings | None = None,
 ) -> list[Service]:
     """The services to start, in start order: `only` (else the profile's, with `engine` as
-    its Spark Connect engine) and what they need."""
+    its Spark Connect engine) and what they need (only those `settings` enables, when given)."""
     wanted = {get(name).name for name in only} if only else None
     if wanted is None:
         wanted = {s.name for s in SERVICES if profile in s.profiles and s.engine in (None, engine)}
@@ -173,4 +191,8 @@ def select(
             if dependency not in wanted:
                 wanted.add(dependency)
                 pending.append(dependency)
-    return [service for service in SERVICES if service.name in wanted]
+    return [
+        service
+        for service in SERVICES
+        if service.name in wanted and (settings is None or service.enabled(settings))
+    ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from infra import storage
 from infra.errors import ServiceError
 from infra.services import catalog, supervisor
 from infra.services.catalog import DEFAULT_PROFILE, Service
@@ -33,17 +34,24 @@ class UpResult:
 
 
 def select(
-    only: Iterable[str] | None, profile: str = DEFAULT_PROFILE, engine: Engine = "sail"
+    only: Iterable[str] | None,
+    profile: str = DEFAULT_PROFILE,
+    engine: Engine = "sail",
+    settings: Settings | None = None,
 ) -> list[str]:
-    """Names of the services `up` would start, in order; ServiceError for an unknown name."""
-    return [service.name for service in catalog.select(only, profile, engine)]
+    """Names of the services `up` would start, in order; ServiceError for an unknown name.
+
+    Only services the settings (default: from the environment) enable are named.
+    """
+    settings = settings or Settings.from_env()
+    return [service.name for service in catalog.select(only, profile, engine, settings)]
 
 
 def check_state_dir(settings: Settings) -> None:
     """Create the state directory layout; a one-line ServiceError when it is not writable."""
     home = settings.home
     try:
-        for sub in (home, settings.run_dir, settings.log_dir, settings.data_dir, settings.lake_dir):
+        for sub in (home, settings.run_dir, settings.log_dir, settings.data_dir):
             sub.mkdir(parents=True, exist_ok=True)
         probe = settings.run_dir / ".write-probe"
         probe.write_text("ok")
@@ -54,7 +62,7 @@ def check_state_dir(settings: Settings) -> None:
             "fix its permissions or set LAKEPULSE_HOME to a writable folder"
         ) from exc
     for layer in ("bronze", "silver", "gold"):
-        settings.layer_dir(layer).mkdir(parents=True, exist_ok=True)
+        storage.ensure_dir(settings, layer)  # local lake folders; nothing to do on S3
     if os.geteuid() == 0:
         home.chmod(home.stat().st_mode | 0o011)  # let the postgres user traverse it
 
@@ -67,6 +75,8 @@ def status(settings: Settings) -> list[ServiceStatus]:
     """Every catalog service: port, PID when running, health, URL and log file."""
     rows = []
     for service in catalog.SERVICES:
+        if not service.enabled(settings):
+            continue
         pid = _running(settings, service)
         rows.append(
             ServiceStatus(
@@ -96,7 +106,7 @@ def up(
     once it is healthy.
     """
     began = time.monotonic()
-    services = catalog.select(only, profile, engine or settings.engine)
+    services = catalog.select(only, profile, engine or settings.engine, settings)
     check_state_dir(settings)
     runs: dict[str, supervisor.Started] = {}
     already: list[str] = []

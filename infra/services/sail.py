@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from infra import storage
 from infra.errors import ServiceError
 from infra.services import engine_catalog, supervisor
 from infra.settings import Settings
@@ -34,6 +35,7 @@ def environment(settings: Settings) -> dict[str, str]:
         f'[{{name="spark_catalog", type="hive_metastore", uris=["{settings.metastore_uri}"]}}]'
     )
     env["SAIL_CATALOG__DEFAULT_CATALOG"] = "spark_catalog"
+    env.update(storage.sail_environment(settings))
     env.setdefault("RUST_LOG", "info")
     return env
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import yaml
@@ -218,8 +219,9 @@ def test_table_rebuild_is_a_new_delta_version_and_full_refresh_a_new_generation(
     refresh = run_cli("dbt", "run", "--full-refresh", "--select", model, env=stack_env_vars)
     assert refresh.returncode == 0, refresh.stdout[-2000:]
     new = described_location(spark, f"gold.{model}")
-    assert new != location and (new / "_delta_log").is_dir()
-    assert not location.exists()
+    assert new is not None and location is not None
+    assert new != location and (Path(new) / "_delta_log").is_dir()
+    assert not Path(location).exists()
     assert f"removed old table generation {location}" in refresh.stdout.replace("\n", "")
     assert spark.table(f"gold.{model}").count() == rows
 

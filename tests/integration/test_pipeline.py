@@ -369,7 +369,7 @@ def test_table_maintenance_compacts_and_keeps_time_travel(built, spark, settings
     assert old.count() == rows  # time travel to before the compaction still works
     assert report["gold.fct_sales"]["error"] is None
     # with no window, vacuum removes the compacted-away files: only live files stay on disk
-    swept = maintain_path(table, path, [], 128, retention_hours=0)
+    swept = maintain_path(settings, table, path, [], 128, retention_hours=0)
     assert swept.vacuumed >= orders["active_files_before"]
     assert swept.disk_files_after == swept.active_files_after == days
     assert spark.table(table).count() == rows

@@ -21,12 +21,28 @@ def test_only_brings_what_a_service_needs_in_start_order():
     assert manager.select(None, profile="core") == ["postgres", "metastore", "sail", "prefect"]
 
 
+def test_the_s3_server_runs_only_for_an_s3_lake_without_an_external_endpoint(tmp_path):
+    local = Settings.from_env({"LAKEPULSE_HOME": str(tmp_path)})
+    s3 = Settings.from_env({"LAKEPULSE_HOME": str(tmp_path), "LAKEPULSE_LAKE_URI": "s3://lake/p"})
+    external = Settings.from_env(
+        {
+            "LAKEPULSE_HOME": str(tmp_path),
+            "LAKEPULSE_LAKE_URI": "s3://lake/p",
+            "LAKEPULSE_S3_ENDPOINT": "http://127.0.0.1:9000",
+        }
+    )
+    assert manager.select(["sail"], settings=local) == ["metastore", "sail"]
+    assert manager.select(["sail"], settings=s3) == ["s3", "metastore", "sail"]
+    assert manager.select(["sail"], settings=external) == ["metastore", "sail"]
+    assert "s3" not in [row.name for row in manager.status(local)]
+
+
 def test_unknown_service_or_profile_is_one_line_with_the_choices():
     with pytest.raises(ServiceError) as caught:
         manager.select(["kafka"])
     assert caught.value.line() == (
-        "unknown service 'kafka': choose from postgres, metastore, sail, spark, trino, prefect, "
-        "deployments"
+        "unknown service 'kafka': choose from s3, postgres, metastore, sail, spark, trino, "
+        "prefect, deployments"
     )
     with pytest.raises(ServiceError, match="unknown profile 'nope'"):
         manager.select(None, profile="nope")
