@@ -186,7 +186,7 @@ def build_layer(
 
     for table in drop_uncommitted_tables(session(settings), settings):
         get_run_logger().warning("dropped %s: registered but never committed", table)
-        os.environ.update(dbt_env(settings))
+    os.environ.update(dbt_env(settings))
     runner = PrefectDbtRunner(
         settings=PrefectDbtSettings(
             project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR.parent / "profiles"
