@@ -45,7 +45,11 @@ def dbt_env(
     env.update(
         LAKEPULSE_LAKE=storage.root(settings),
         LAKEPULSE_SAIL_PORT=str(settings.ports.sail),
-        LAKEPULSE_SPARK_REMOTE=settings.spark_remote_override or settings.engine_remote("spark"),
+        # not LAKEPULSE_SPARK_REMOTE: the pipeline copies this environment into its own
+        # process, where that name would pin every later run to the JVM Spark endpoint
+        LAKEPULSE_DBT_SPARK_REMOTE=(
+            settings.spark_remote_override or settings.engine_remote("spark")
+        ),
         LAKEPULSE_DBT_TARGET=target,
         DBT_PROJECT_DIR=str(DBT_PROJECT_DIR),
         DBT_PROFILES_DIR=str(DBT_PROFILES_DIR),

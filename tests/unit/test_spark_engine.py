@@ -10,7 +10,7 @@ from flows.dbt_runner import dbt_env, default_target
 from infra.engines.sail_locations import unreadable_location
 from infra.errors import ConfigError
 from infra.services import catalog, manager, spark_jvm
-from infra.settings import Settings
+from infra.settings import ENV_VARS, Settings
 
 
 def test_engine_comes_from_the_variable_else_from_the_running_server(tmp_path):
@@ -62,8 +62,8 @@ def test_dbt_target_follows_the_engine(tmp_path):
         "spark",
     )
     assert dbt_env(jvm)["LAKEPULSE_DBT_TARGET"] == "spark"
-    assert dbt_env(jvm)["LAKEPULSE_SPARK_REMOTE"] == "sc://127.0.0.1:15002"
-    assert dbt_env(cluster)["LAKEPULSE_SPARK_REMOTE"] == "sc://cluster:15002"
+    assert dbt_env(jvm)["LAKEPULSE_DBT_SPARK_REMOTE"] == "sc://127.0.0.1:15002"
+    assert dbt_env(cluster)["LAKEPULSE_DBT_SPARK_REMOTE"] == "sc://cluster:15002"
     assert dbt_env(jvm, "local")["LAKEPULSE_DBT_TARGET"] == "local"
 
 
@@ -93,3 +93,15 @@ def test_jvm_server_binds_loopback_with_delta_and_the_metastore(tmp_path):
 )
 def test_only_qualified_file_locations_need_registering_for_sail(location, expected):
     assert unreadable_location(location) == expected
+
+
+def test_the_dbt_environment_changes_no_setting_when_a_flow_copies_it(tmp_path, monkeypatch):
+    """The pipeline copies dbt's environment into its own process: the settings read from
+    it afterwards must be the same (a JVM Spark endpoint there once pinned every later run
+    of `lakepulse demo` to a server that was not running)."""
+    for var in ENV_VARS:
+        monkeypatch.delenv(var.name, raising=False)
+    settings = Settings.from_env({"LAKEPULSE_HOME": str(tmp_path)})
+    for target in ("local", "spark", "trino"):
+        copied = {**dbt_env(settings, target), "LAKEPULSE_HOME": str(tmp_path)}
+        assert Settings.from_env(copied) == settings, target
