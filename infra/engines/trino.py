@@ -8,7 +8,7 @@ import trino
 from trino.exceptions import TrinoQueryError
 
 from infra.errors import EngineUnavailable, RunFailed
-from infra.services import supervisor
+from infra.network import port_open
 from infra.settings import Settings
 
 USER = "lakepulse"
@@ -23,7 +23,7 @@ class QueryResult:
 
 def available(settings: Settings) -> bool:
     """True when something answers on the Trino port (the server may still be starting)."""
-    return supervisor.port_open(settings.ports.trino)
+    return port_open(settings.ports.trino)
 
 
 def connect(settings: Settings, catalog: str = DEFAULT_CATALOG) -> trino.dbapi.Connection:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from infra.errors import ServiceError
+from infra.network import port_open as port_open  # re-exported: the readiness probe
 
 Probe = Callable[[], bool]
 TAIL_LINES = 3
@@ -186,15 +187,6 @@ def ensure_port_free(port: int, service: str, env_var: str) -> None:
 
 
 # --- readiness -------------------------------------------------------------------------
-
-
-def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
-    """Readiness probe: something accepts TCP connections on host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
